@@ -1,0 +1,120 @@
+"""Autopilot Monster: a multi-vendor marketplace for AI agents and automation assets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None,
+               env: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from ``env`` (default: the process environment) plus ``test_config``."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    environ = dict(os.environ if env is None else env)
+    config = Config.from_env(environ, app.instance_path)
+    app.config.update(config.flask_settings())
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_hooks(app)
+    register_commands(app)
+    if config.proxy_fix_x_for:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_fix_x_for, x_proto=1)  # type: ignore[method-assign]
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from app.queue import init_redis
+    from app.security import configure_logging
+
+    configure_logging(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login_GET"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    init_redis(app)
+
+    from app.accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(token: str) -> User | None:
+        from sqlalchemy import select
+
+        if not token or len(token) > 64:
+            return None
+        user = db.session.scalar(select(User).where(User.session_token == token))
+        return user if user is not None and user.is_active else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.accounts.views import bp as accounts_bp
+    from app.core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_hooks(app: Flask) -> None:
+    from flask_login import current_user
+    from flask_wtf.csrf import generate_csrf
+
+    from app.accounts.forms import ConfirmForm
+    from app.accounts.permissions import Permission
+    from app.outbox.services import dispatch_committed
+    from app.security import register_security
+
+    register_security(app)
+
+    @app.after_request
+    def dispatch_events(response):
+        # Jobs are sent only after the view's commit has succeeded.
+        dispatch_committed()
+        return response
+
+    @app.context_processor
+    def template_globals() -> dict[str, Any]:
+        return {
+            "csrf_token_value": generate_csrf,
+            "Permission": Permission,
+            "current_user": current_user,
+            "confirm_form": ConfirmForm,
+            "sandbox_payments": not app.config["APP_CONFIG"].stripe_secret_key,
+            "endpoints": app.view_functions,
+        }
+
+
+def register_commands(app: Flask) -> None:
+    from app.commands import register
+
+    register(app)

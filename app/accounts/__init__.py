@@ -1,0 +1,1 @@
+"""Accounts: users, roles and permissions, sign-up, verification, login, reset, profile."""

@@ -1,0 +1,68 @@
+"""Roles and what each may do: the one place permissions are decided."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from flask_login import current_user
+
+
+class Role(enum.StrEnum):
+    CUSTOMER = "customer"
+    VENDOR = "vendor"
+    ADMIN = "admin"
+
+
+class Permission(enum.StrEnum):
+    BROWSE = "browse"
+    BUY = "buy"
+    REVIEW = "review"
+    APPLY_TO_SELL = "apply_to_sell"
+    SELL = "sell"
+    MODERATE = "moderate"
+    MANAGE_USERS = "manage_users"
+    CONFIGURE = "configure"
+
+
+_CUSTOMER = {Permission.BROWSE, Permission.BUY, Permission.REVIEW, Permission.APPLY_TO_SELL}
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CUSTOMER: frozenset(_CUSTOMER),
+    Role.VENDOR: frozenset((_CUSTOMER - {Permission.APPLY_TO_SELL}) | {Permission.SELL}),
+    Role.ADMIN: frozenset(Permission),
+}
+
+# Acting on the marketplace (buying, selling) needs a verified email; browsing does not.
+NEEDS_VERIFIED_EMAIL = frozenset({Permission.BUY, Permission.SELL, Permission.REVIEW,
+                                  Permission.APPLY_TO_SELL})
+
+
+def has_permission(user: Any, permission: Permission) -> bool:
+    """True when ``user`` (possibly anonymous) may do ``permission``."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return permission is Permission.BROWSE
+    if permission in NEEDS_VERIFIED_EMAIL and not user.is_verified:
+        return False
+    return permission in ROLE_PERMISSIONS[Role(user.role)]
+
+
+def permission_required(permission: Permission) -> Callable:
+    """View decorator: 401 (login) for anonymous users, 403 for users without ``permission``."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                abort(401)
+            if not has_permission(current_user, permission):
+                if permission in NEEDS_VERIFIED_EMAIL and not current_user.is_verified:
+                    abort(403, "Verify your email address first: we sent you a link.")
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

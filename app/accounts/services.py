@@ -1,0 +1,336 @@
+"""Account services: plain functions taking the acting user explicitly; they never read request."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import logging
+from functools import cache
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.accounts.models import User
+from app.accounts.permissions import Role
+from app.errors import DomainError
+from app.extensions import db
+from app.notifications.services import send_email
+from app.outbox.services import record_event
+from app.storage import content_key, get_storage
+from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+VERIFY_MAX_AGE = 60 * 60 * 48
+RESET_MAX_AGE = 60 * 60
+AVATAR_MAX_BYTES = 2 * 1024 * 1024
+AVATAR_SIZE = 256
+# Decompression bombs: a tiny file that claims a huge canvas is refused before decoding.
+AVATAR_MAX_PIXELS = 40_000_000
+
+
+class InvalidToken(DomainError):
+    status = 400
+    message = "This link is invalid or has expired."
+
+
+class WrongPassword(DomainError):
+    status = 422
+    message = "Your current password is not correct."
+
+
+class WeakPassword(DomainError):
+    status = 422
+
+
+class InvalidImage(DomainError):
+    status = 422
+    message = "That file is not an image we can use (PNG, JPEG, WebP or GIF, up to 2 MB)."
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why ``password`` is refused, or None when it is acceptable."""
+    if len(password) < PASSWORD_MIN:
+        return f"Use at least {PASSWORD_MIN} characters."
+    if len(password) > PASSWORD_MAX:
+        return f"Use at most {PASSWORD_MAX} characters."
+    lowered = password.lower()
+    if lowered in _common_passwords():
+        return "That password is too common; choose one that is harder to guess."
+    if email and lowered == email.lower():
+        return "Your password must not be your email address."
+    return None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password("not-a-real-password-but-costs-the-same")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def _set_password(user: User, password: str) -> None:
+    problem = password_problem(password, user.email)
+    if problem:
+        raise WeakPassword(problem)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.rotate_session_token()
+
+
+def register_user(email: str, password: str, first_name: str = "", last_name: str = "") -> User | None:
+    """Create a customer and record user.registered; None (and no change) if the email is taken.
+
+    The caller answers both cases alike, so sign-up does not reveal who has an account.
+    Raises WeakPassword.
+    """
+    email = normalise_email(email)
+    problem = password_problem(password, email)
+    if problem:
+        raise WeakPassword(problem)
+    if find_user_by_email(email) is not None:
+        return None
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role=Role.CUSTOMER.value,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    record_event("user.registered", user_id=user.id)
+    return user
+
+
+def create_admin(email: str, password: str) -> User:
+    """Create an admin, or promote an existing user (password unchanged). Raises WeakPassword."""
+    user = find_user_by_email(email)
+    if user is None:
+        problem = password_problem(password, email)
+        if problem:
+            raise WeakPassword(problem)
+        user = User(email=normalise_email(email), password_hash=hash_password(password))
+        db.session.add(user)
+    user.role = Role.ADMIN.value
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user for these credentials, or None; costs the same for unknown emails."""
+    user = find_user_by_email(email) if len(email) <= 254 else None
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.is_active:
+        return None
+    return user
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = utcnow()
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every copy of ``user``'s session cookies and remember-me cookies."""
+    user.rotate_session_token()
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _fingerprint(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+def make_verification_token(user: User) -> str:
+    return _serializer("verify-email").dumps({"uid": user.id, "em": _fingerprint(user.email)})
+
+
+def verify_email(token: str) -> tuple[User, bool]:
+    """Mark the token's user verified; return (user, newly_verified). Raises InvalidToken."""
+    try:
+        data = _serializer("verify-email").loads(token, max_age=VERIFY_MAX_AGE)
+    except SignatureExpired as exc:
+        raise InvalidToken("This verification link has expired. Log in to get a new one.") from exc
+    except BadSignature as exc:
+        raise InvalidToken("This verification link is not valid.") from exc
+    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if user is None or not hmac.compare_digest(data.get("em", ""), _fingerprint(user.email)):
+        raise InvalidToken("This verification link is not valid.")
+    if user.is_verified:
+        return user, False
+    user.email_verified_at = utcnow()
+    record_event("user.verified", user_id=user.id)
+    return user, True
+
+
+def request_verification_email(user: User) -> None:
+    if not user.is_verified:
+        record_event("user.verification_requested", user_id=user.id)
+
+
+def make_reset_token(user: User) -> str:
+    # The password hash fingerprint makes the token single-use: it dies with the old password.
+    return _serializer("reset-password").dumps(
+        {"uid": user.id, "ph": _fingerprint(user.password_hash)}
+    )
+
+
+def _user_for_reset(token: str) -> User:
+    try:
+        data = _serializer("reset-password").loads(token, max_age=RESET_MAX_AGE)
+    except SignatureExpired as exc:
+        raise InvalidToken("This reset link has expired. Ask for a new one.") from exc
+    except BadSignature as exc:
+        raise InvalidToken("This reset link is not valid.") from exc
+    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if (
+        user is None
+        or not user.is_active
+        or not hmac.compare_digest(data.get("ph", ""), _fingerprint(user.password_hash))
+    ):
+        raise InvalidToken("This reset link has already been used or is no longer valid.")
+    return user
+
+
+def check_reset_token(token: str) -> User:
+    """The user a reset token belongs to. Raises InvalidToken."""
+    return _user_for_reset(token)
+
+
+def request_password_reset(email: str) -> None:
+    """Record a reset request for a known, active email; do nothing visible otherwise."""
+    user = find_user_by_email(email) if len(email) <= 254 else None
+    if user is not None and user.is_active:
+        record_event("password.reset_requested", user_id=user.id)
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a reset token, ending all sessions. Raises InvalidToken, WeakPassword."""
+    user = _user_for_reset(token)
+    _set_password(user, new_password)
+    if not user.is_verified:
+        # Following a link sent to the address proves the address.
+        user.email_verified_at = utcnow()
+    record_event("password.changed", user_id=user.id, via="reset")
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change ``user``'s password and end their other sessions. Raises WrongPassword, WeakPassword."""
+    if not check_password_hash(user.password_hash, current_password):
+        raise WrongPassword()
+    _set_password(user, new_password)
+    record_event("password.changed", user_id=user.id, via="settings")
+
+
+def update_profile(
+    user: User, first_name: str, last_name: str, bio: str, avatar: bytes | None = None
+) -> None:
+    """Update ``user``'s profile; ``avatar`` is the raw upload. Raises InvalidImage."""
+    user.first_name = first_name.strip()
+    user.last_name = last_name.strip()
+    user.bio = bio.strip()
+    if avatar is not None:
+        user.avatar_key = store_avatar(avatar)
+
+
+def store_avatar(data: bytes) -> str:
+    """Validate an image by its content, square-crop and resize it, store it; return its key."""
+    if not data or len(data) > AVATAR_MAX_BYTES:
+        raise InvalidImage()
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format not in {"PNG", "JPEG", "WEBP", "GIF"}:
+                raise InvalidImage()
+            if probe.width * probe.height > AVATAR_MAX_PIXELS:
+                raise InvalidImage("That image is too large in pixels.")
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image.seek(0)
+            image = image.convert("RGB")
+            side = min(image.size)
+            left, top = (image.width - side) // 2, (image.height - side) // 2
+            image = image.crop((left, top, left + side, top + side))
+            image = image.resize((AVATAR_SIZE, AVATAR_SIZE), Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            # Re-encoding drops metadata (EXIF location) and anything hidden after the pixels.
+            image.save(out, format="PNG", optimize=True)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidImage() from exc
+    encoded = out.getvalue()
+    key = content_key("avatars", encoded, ".png")
+    get_storage().put(key, encoded, "image/png")
+    return key
+
+
+def _external(endpoint: str, **values: str) -> str:
+    config = current_app.config["APP_CONFIG"]
+    with current_app.test_request_context(base_url=config.base_url):
+        return url_for(endpoint, _external=True, **values)
+
+
+def _user(user_id: int) -> User | None:
+    user = db.session.get(User, user_id)
+    if user is None:
+        log.warning("user %s is gone; no email sent", user_id)
+    return user
+
+
+def send_verification_email(user_id: int) -> None:
+    user = _user(user_id)
+    if user is None or user.is_verified:
+        return
+    link = _external("accounts.verify_GET", token=make_verification_token(user))
+    send_email(user.email, "Confirm your email address", "verify_email", user=user, link=link,
+               hours=VERIFY_MAX_AGE // 3600)
+
+
+def send_welcome_email(user_id: int) -> None:
+    user = _user(user_id)
+    if user is not None:
+        send_email(user.email, "Welcome to Autopilot Monster", "welcome", user=user,
+                   link=_external("core.home"))
+
+
+def send_password_reset_email(user_id: int) -> None:
+    user = _user(user_id)
+    if user is None or not user.is_active:
+        return
+    link = _external("accounts.reset_GET", token=make_reset_token(user))
+    send_email(user.email, "Reset your password", "reset_password", user=user, link=link,
+               minutes=RESET_MAX_AGE // 60)
+
+
+def send_password_changed_email(user_id: int) -> None:
+    user = _user(user_id)
+    if user is not None:
+        send_email(user.email, "Your password was changed", "password_changed", user=user,
+                   link=_external("accounts.forgot_GET"))

@@ -1,0 +1,290 @@
+"""Account pages: sign-up, verification, login/logout, password reset and change, profile."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, make_response, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.accounts import services
+from app.accounts.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    ResetPasswordForm,
+    SignupForm,
+)
+from app.accounts.services import InvalidImage, WeakPassword, WrongPassword
+from app.extensions import db, limiter
+from app.htmx import redirect_to, render
+from app.storage import check_key, get_storage
+
+bp = Blueprint("accounts", __name__)
+
+INVALID = 422
+
+
+def _account_key() -> str:
+    """Rate-limit key for one account, whatever IP the attempts come from."""
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+login_limits = [
+    limiter.limit("10 per minute; 60 per hour", methods=["POST"]),
+    limiter.limit("5 per minute; 20 per hour", methods=["POST"], key_func=_account_key),
+]
+reset_limits = [
+    limiter.limit("5 per 15 minutes", methods=["POST"]),
+    limiter.limit("3 per hour", methods=["POST"], key_func=_account_key),
+]
+
+
+def _limited(limits: list):
+    def decorate(view):
+        for limit in reversed(limits):
+            view = limit(view)
+        return view
+
+    return decorate
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only local paths: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target or len(target) > 2000:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    if any(ord(ch) < 32 for ch in target) or "\\" in target:
+        return default
+    return target
+
+
+def _form_page(template: str, form, status: int = 200, **context):
+    return render(template, "account_form", status=status, form=form, **context)
+
+
+# --- sign-up -------------------------------------------------------------------------------
+
+
+@bp.get("/signup")
+def signup_GET():
+    if current_user.is_authenticated:
+        return redirect_to(url_for("core.home"))
+    return _form_page("accounts/signup.html", SignupForm())
+
+
+@bp.post("/signup")
+@limiter.limit("10 per hour", methods=["POST"])
+def signup_POST():
+    form = SignupForm()
+    if not form.validate_on_submit():
+        return _form_page("accounts/signup.html", form, INVALID)
+    try:
+        services.register_user(
+            form.email.data, form.password.data, form.first_name.data or "", form.last_name.data or ""
+        )
+    except WeakPassword as exc:
+        form.password.errors.append(exc.message)
+        return _form_page("accounts/signup.html", form, INVALID)
+    db.session.commit()
+    # Same answer whether or not the email already had an account.
+    flash(
+        f"Almost there: we sent a link to {form.email.data.strip().lower()}. "
+        "Open it to confirm your email, then log in.",
+        "success",
+    )
+    return redirect_to(url_for("accounts.login_GET"))
+
+
+@bp.get("/verify/<token>")
+def verify_GET(token: str):
+    user, newly = services.verify_email(token)
+    db.session.commit()
+    flash("Your email is confirmed." if newly else "Your email was already confirmed.", "success")
+    if current_user.is_authenticated:
+        return redirect_to(url_for("core.home"))
+    return redirect_to(url_for("accounts.login_GET"))
+
+
+@bp.post("/verify/resend")
+@login_required
+@limiter.limit("3 per hour", methods=["POST"])
+def resend_POST():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.request_verification_email(current_user)
+    db.session.commit()
+    flash("We sent you a new confirmation link.", "success")
+    return redirect_to(url_for("accounts.profile_GET"))
+
+
+# --- login / logout --------------------------------------------------------------------------
+
+
+@bp.get("/login")
+def login_GET():
+    if current_user.is_authenticated:
+        return redirect_to(url_for("core.home"))
+    return _form_page("accounts/login.html", LoginForm(), next=request.args.get("next", ""))
+
+
+@bp.post("/login")
+@_limited(login_limits)
+def login_POST():
+    form = LoginForm()
+    next_url = request.args.get("next") or request.form.get("next") or ""
+    if not form.validate_on_submit():
+        return _form_page("accounts/login.html", form, INVALID, next=next_url)
+    user = services.authenticate(form.email.data, form.password.data)
+    if user is None:
+        form.form_errors.append("That email and password do not match an account.")
+        return _form_page("accounts/login.html", form, INVALID, next=next_url)
+    session.clear()  # a fresh session on login: nothing carried over (no fixation)
+    login_user(user, remember=form.remember.data)
+    services.record_login(user)
+    db.session.commit()
+    flash(f"Welcome back, {user.display_name}.", "success")
+    return redirect_to(safe_next(next_url, url_for("core.home")))
+
+
+@bp.post("/logout")
+def logout_POST():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
+        logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect_to(url_for("core.home"))
+
+
+# --- password reset --------------------------------------------------------------------------
+
+
+@bp.get("/password/forgot")
+def forgot_GET():
+    return _form_page("accounts/forgot.html", ForgotPasswordForm())
+
+
+@bp.post("/password/forgot")
+@_limited(reset_limits)
+def forgot_POST():
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        return _form_page("accounts/forgot.html", form, INVALID)
+    services.request_password_reset(form.email.data)
+    db.session.commit()
+    flash(
+        "If an account uses that email, a reset link is on its way. It works once, for an hour.",
+        "info",
+    )
+    return redirect_to(url_for("accounts.login_GET"))
+
+
+@bp.get("/password/reset/<token>")
+def reset_GET(token: str):
+    services.check_reset_token(token)
+    return _form_page("accounts/reset.html", ResetPasswordForm(), token=token)
+
+
+@bp.post("/password/reset/<token>")
+@limiter.limit("10 per hour", methods=["POST"])
+def reset_POST(token: str):
+    form = ResetPasswordForm()
+    if not form.validate_on_submit():
+        services.check_reset_token(token)
+        return _form_page("accounts/reset.html", form, INVALID, token=token)
+    try:
+        services.reset_password(token, form.password.data)
+    except WeakPassword as exc:
+        form.password.errors.append(exc.message)
+        return _form_page("accounts/reset.html", form, INVALID, token=token)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("Your password is changed and every other session has ended. Log in again.", "success")
+    return redirect_to(url_for("accounts.login_GET"))
+
+
+# --- account settings ------------------------------------------------------------------------
+
+
+@bp.get("/account/password")
+@login_required
+def password_GET():
+    return _form_page("accounts/password.html", ChangePasswordForm())
+
+
+@bp.post("/account/password")
+@login_required
+@limiter.limit("10 per hour", methods=["POST"])
+def password_POST():
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _form_page("accounts/password.html", form, INVALID)
+    try:
+        services.change_password(current_user, form.current.data, form.password.data)
+    except WrongPassword as exc:
+        form.current.errors.append(exc.message)
+        return _form_page("accounts/password.html", form, INVALID)
+    except WeakPassword as exc:
+        form.password.errors.append(exc.message)
+        return _form_page("accounts/password.html", form, INVALID)
+    db.session.commit()
+    # The token rotated: this session logs in again with it, every other copy is dead.
+    user = current_user._get_current_object()
+    session.clear()
+    login_user(user)
+    flash("Your password is changed. Other sessions have been logged out.", "success")
+    return redirect_to(url_for("accounts.profile_GET"))
+
+
+@bp.get("/account")
+@login_required
+def profile_GET():
+    form = ProfileForm(obj=current_user)
+    return _form_page("accounts/profile.html", form, resend=ConfirmForm())
+
+
+@bp.post("/account")
+@login_required
+def profile_POST():
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _form_page("accounts/profile.html", form, INVALID, resend=ConfirmForm())
+    avatar = form.avatar.data.read() if form.avatar.data else None
+    try:
+        services.update_profile(
+            current_user, form.first_name.data or "", form.last_name.data or "",
+            form.bio.data or "", avatar or None,
+        )
+    except InvalidImage as exc:
+        db.session.rollback()
+        form.avatar.errors = [exc.message]
+        return _form_page("accounts/profile.html", form, INVALID, resend=ConfirmForm())
+    db.session.commit()
+    flash("Your profile is saved.", "success")
+    return redirect_to(url_for("accounts.profile_GET"))
+
+
+@bp.get("/media/avatars/<name>")
+def avatar_GET(name: str):
+    try:
+        key = check_key(f"avatars/{name}")
+    except ValueError:
+        abort(404)
+    storage = get_storage()
+    if not storage.exists(key):
+        abort(404)
+    response = make_response(storage.read(key))
+    response.headers["Content-Type"] = "image/png"
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

@@ -1,0 +1,1 @@
+"""Notifications: email (sent by jobs), later in-app notifications and preferences."""

@@ -1,0 +1,37 @@
+"""Demo data for `make run`: idempotent, written for this project."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from app.accounts.models import User
+from app.accounts.permissions import Role
+from app.accounts.services import find_user_by_email, hash_password
+from app.extensions import db
+from app.timeutil import utcnow
+
+DEMO_PASSWORD = "monster-demo-2026"
+DEMO_ACCOUNTS = [
+    ("admin@demo.autopilot.monster", Role.ADMIN, "Ada", "Admin"),
+    ("vendor@demo.autopilot.monster", Role.VENDOR, "Vera", "Vendor"),
+    ("customer@demo.autopilot.monster", Role.CUSTOMER, "Cory", "Customer"),
+]
+
+
+def seed() -> Iterator[str]:
+    for email, role, first, last in DEMO_ACCOUNTS:
+        if find_user_by_email(email) is not None:
+            yield f"exists: {email}"
+            continue
+        db.session.add(
+            User(
+                email=email,
+                password_hash=hash_password(DEMO_PASSWORD),
+                role=role.value,
+                first_name=first,
+                last_name=last,
+                email_verified_at=utcnow(),
+            )
+        )
+        yield f"created: {email} ({role.value})"
+    db.session.commit()

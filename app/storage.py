@@ -1,0 +1,71 @@
+"""One storage interface for files: a local folder by default, S3 when configured."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from flask import current_app
+
+_KEY = re.compile(r"^[a-z0-9][a-z0-9/_.-]{0,250}$")
+
+
+class Storage(Protocol):
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    def read(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
+
+
+def check_key(key: str) -> str:
+    """Keys are made by the app (content hashes), never taken from users; refuse anything odd."""
+    if not _KEY.match(key) or ".." in key or "//" in key:
+        raise ValueError(f"invalid storage key {key!r}")
+    return key
+
+
+def content_key(prefix: str, data: bytes, suffix: str) -> str:
+    return check_key(f"{prefix}/{hashlib.sha256(data).hexdigest()}{suffix}")
+
+
+class LocalStorage:
+    """Files under one folder; writes are atomic (temp file then rename)."""
+
+    def __init__(self, root: str):
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def read(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+
+def get_storage() -> Storage:
+    storage = current_app.extensions.get("storage")
+    if storage is None:
+        storage = LocalStorage(current_app.config["APP_CONFIG"].storage_dir)
+        current_app.extensions["storage"] = storage
+    return storage

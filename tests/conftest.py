@@ -1,0 +1,184 @@
+"""Fixtures: the app on a migrated database, real Redis, RQ workers, SMTP, users and clients."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from rq import SimpleWorker
+from sqlalchemy import text
+
+from app import create_app
+from app.accounts.models import User
+from app.accounts.services import hash_password
+from app.extensions import db, limiter
+from app.queue import QUEUES, get_queue
+from app.timeutil import utcnow
+from tests.support.services import RedisServer, SmtpServer
+
+PASSWORD = "correct-horse-battery-9"
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def _database_url(tmp: str) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/test.db"
+
+
+def _reset_schema(app: Flask) -> None:
+    """Start from nothing, then build the schema by running the migrations."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def app(redis_server: RedisServer, smtp_server: SmtpServer) -> Iterator[Flask]:
+    tmp = tempfile.mkdtemp(prefix="test-app-")
+    env = {
+        "APP_ENV": "test",
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "DATABASE_URL": _database_url(tmp),
+        "REDIS_URL": redis_server.url,
+        "SMTP_URL": smtp_server.url,
+        "STORAGE_DIR": f"{tmp}/storage",
+        "SEARCH_INDEX_DIR": f"{tmp}/search",
+        "BASE_URL": "http://localhost",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOG_LEVEL": "WARNING",
+    }
+    application = create_app(env=env)
+    _reset_schema(application)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts with empty tables, an empty Redis and an empty mailbox."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    redis_server = request.getfixturevalue("redis_server")
+    smtp_server = request.getfixturevalue("smtp_server")
+    yield
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(table.delete())
+        limiter.reset()
+    if redis_server.process is None:
+        redis_server.start()
+    app.extensions["redis"].flushall()
+    smtp_server.mailbox.clear()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def mailbox(smtp_server: SmtpServer):
+    return smtp_server.mailbox
+
+
+@pytest.fixture
+def run_jobs(app: Flask) -> Callable[[], int]:
+    """Run every queued job in a real RQ worker (burst mode); return how many ran."""
+
+    def run() -> int:
+        connection = app.extensions["redis"]
+        queues = [get_queue(name, connection) for name in QUEUES]
+        waiting = sum(queue.count for queue in queues)
+        with app.app_context():
+            SimpleWorker(queues, connection=connection).work(burst=True)
+        for queue in queues:
+            # A failing job is retried later (scheduled) or lands in the failed registry.
+            stuck = queue.failed_job_registry.get_job_ids() + queue.scheduled_job_registry.get_job_ids()
+            assert not stuck, f"jobs failed on {queue.name}: {stuck}"
+        return waiting
+
+    return run
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    counter = {"n": 0}
+
+    def make(role: str = "customer", verified: bool = True, email: str | None = None,
+             password: str = PASSWORD, **fields) -> User:
+        counter["n"] += 1
+        with app.app_context():
+            user = User(
+                email=email or f"{role}{counter['n']}@example.com",
+                password_hash=hash_password(password),
+                role=role,
+                email_verified_at=utcnow() if verified else None,
+                **fields,
+            )
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    return make
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token a browser would send, read from a real page."""
+    body = client.get(path).get_data(as_text=True)
+    match = _CSRF.search(body)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login(client: FlaskClient, user: User, password: str = PASSWORD):
+    token = csrf_token(client)
+    return client.post("/login", data={"email": user.email, "password": password,
+                                       "csrf_token": token})
+
+
+@pytest.fixture
+def login_as(client: FlaskClient, make_user) -> Callable[[str], User]:
+    def as_role(role: str, **kwargs) -> User:
+        user = make_user(role, **kwargs)
+        response = login(client, user)
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return user
+
+    return as_role
