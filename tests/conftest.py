@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -135,8 +136,15 @@ def run_jobs(app: Flask) -> Callable[[], int]:
     return run
 
 
+@functools.cache
+def _hash(password: str) -> str:
+    # scrypt is slow by design; tests hash the shared password once.
+    return hash_password(password)
+
+
 @pytest.fixture
 def make_user(app: Flask) -> Callable[..., User]:
+    """Create a user straight in the database (no events); returned detached."""
     counter = {"n": 0}
 
     def make(role: str = "customer", verified: bool = True, email: str | None = None,
@@ -145,7 +153,7 @@ def make_user(app: Flask) -> Callable[..., User]:
         with app.app_context():
             user = User(
                 email=email or f"{role}{counter['n']}@example.com",
-                password_hash=hash_password(password),
+                password_hash=_hash(password),
                 role=role,
                 email_verified_at=utcnow() if verified else None,
                 **fields,
