@@ -1,0 +1,113 @@
+"""Settings: production refuses unsafe starts; nothing is read at import."""
+
+import subprocess
+import sys
+
+import pytest
+
+from app import create_app
+from app.config import Config, ConfigError
+
+GOOD_PROD = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "s" * 64,
+    "DATABASE_URL": "postgresql://u@127.0.0.1/db",
+}
+
+
+def test_production_needs_a_secret_key(tmp_path):
+    env = dict(GOOD_PROD, SECRET_KEY="")
+    with pytest.raises(ConfigError, match="SECRET_KEY is missing"):
+        Config.from_env(env, str(tmp_path))
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        Config.from_env(dict(GOOD_PROD, SECRET_KEY="short"), str(tmp_path))
+
+
+def test_production_refuses_debug(tmp_path):
+    with pytest.raises(ConfigError, match="FLASK_DEBUG"):
+        Config.from_env(dict(GOOD_PROD, FLASK_DEBUG="1"), str(tmp_path))
+
+
+def test_production_needs_a_database(tmp_path):
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        Config.from_env(dict(GOOD_PROD, DATABASE_URL=""), str(tmp_path))
+
+
+def test_unknown_env_and_bad_numbers(tmp_path):
+    with pytest.raises(ConfigError, match="APP_ENV"):
+        Config.from_env({"APP_ENV": "staging"}, str(tmp_path))
+    with pytest.raises(ConfigError, match="MAX_UPLOAD_BYTES"):
+        Config.from_env({"MAX_UPLOAD_BYTES": "lots"}, str(tmp_path))
+
+
+def test_production_settings(tmp_path):
+    config = Config.from_env(GOOD_PROD, str(tmp_path))
+    settings = config.flask_settings()
+    assert settings["SESSION_COOKIE_SECURE"] and settings["REMEMBER_COOKIE_SECURE"]
+    assert settings["SESSION_COOKIE_HTTPONLY"] and settings["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert config.database_url.startswith("postgresql+psycopg://")
+
+
+def test_development_key_is_generated_once_and_kept(tmp_path):
+    first = Config.from_env({}, str(tmp_path)).secret_key
+    assert len(first) == 64
+    assert Config.from_env({}, str(tmp_path)).secret_key == first
+    assert (tmp_path / "dev-secret-key").stat().st_mode & 0o077 == 0
+
+
+def test_production_start_fails_with_a_clear_message():
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        env={"APP_ENV": "production", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is missing" in result.stderr
+
+
+def test_importing_the_app_reads_no_environment(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "nonsense")
+    import app  # noqa: F401 - importing must not build settings
+
+    with pytest.raises(ConfigError):
+        create_app()
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "HX-Request" in response.headers["Vary"]
+    assert "Strict-Transport-Security" not in response.headers  # only in production
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_hsts_in_production(tmp_path):
+    app = create_app(env=dict(GOOD_PROD, DATABASE_URL=f"sqlite:///{tmp_path}/x.db", LOG_LEVEL="ERROR"))
+    response = app.test_client().get("/login")
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+
+
+def test_request_id_is_echoed_only_when_sane(client):
+    assert client.get("/", headers={"X-Request-ID": "abcdef12-3456"}).headers["X-Request-ID"] == "abcdef12-3456"
+    assert client.get("/", headers={"X-Request-ID": "<script>"}).headers["X-Request-ID"] != "<script>"
+
+
+def test_session_cookie_flags(client, make_user):
+    from tests.conftest import login
+
+    response = login(client, make_user())
+    cookie = response.headers.get("Set-Cookie")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_pages_have_no_inline_scripts_or_styles(client):
+    import re
+
+    for path in ["/", "/login", "/signup", "/password/forgot"]:
+        body = client.get(path).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)", body), path
+        assert " style=" not in body and " onclick=" not in body, path
