@@ -15,8 +15,9 @@ from app.config import Config
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(test_config: Mapping[str, Any] | None = None,
-               env: Mapping[str, str] | None = None) -> Flask:
+def create_app(
+    test_config: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> Flask:
     """Build the app from ``env`` (default: the process environment) plus ``test_config``."""
     app = Flask(
         __name__,

@@ -76,7 +76,9 @@ class Config:
         secret_key = env.get("SECRET_KEY", "")
         if app_env == "production":
             if debug:
-                raise ConfigError("FLASK_DEBUG is on in production: turn it off (debug mode runs code).")
+                raise ConfigError(
+                    "FLASK_DEBUG is on in production: turn it off (debug mode runs code)."
+                )
             if len(secret_key) < 32:
                 raise ConfigError(
                     "SECRET_KEY is missing or shorter than 32 characters; production refuses to "

@@ -71,7 +71,9 @@ def wants_json() -> bool:
 def error_response(status: int, message: str, code: str | None = None) -> Response:
     title = TITLES.get(status, "Error")
     if wants_json():
-        response = jsonify(error={"status": status, "code": code or title.lower(), "message": message})
+        response = jsonify(
+            error={"status": status, "code": code or title.lower(), "message": message}
+        )
         response.status_code = status
         return response
     response = render(
@@ -93,8 +95,7 @@ def register_errorhandlers(app: Flask) -> None:
     def handle_csrf_error(error: CSRFError) -> Response:
         return error_response(
             400,
-            "This form has expired or did not come from this site. "
-            "Reload the page and try again.",
+            "This form has expired or did not come from this site. Reload the page and try again.",
             "csrf",
         )
 

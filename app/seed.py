@@ -10,7 +10,7 @@ from app.accounts.services import find_user_by_email, hash_password
 from app.extensions import db
 from app.timeutil import utcnow
 
-DEMO_PASSWORD = "monster-demo-2026"
+DEMO_PASSWORD = "monster-demo-2026"  # noqa: S105 - the published demo password (README)
 DEMO_ACCOUNTS = [
     ("admin@demo.autopilot.monster", Role.ADMIN, "Ada", "Admin"),
     ("vendor@demo.autopilot.monster", Role.VENDOR, "Vera", "Vendor"),

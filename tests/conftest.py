@@ -129,7 +129,9 @@ def run_jobs(app: Flask) -> Callable[[], int]:
             SimpleWorker(queues, connection=connection).work(burst=True)
         for queue in queues:
             # A failing job is retried later (scheduled) or lands in the failed registry.
-            stuck = queue.failed_job_registry.get_job_ids() + queue.scheduled_job_registry.get_job_ids()
+            stuck = (
+                queue.failed_job_registry.get_job_ids() + queue.scheduled_job_registry.get_job_ids()
+            )
             assert not stuck, f"jobs failed on {queue.name}: {stuck}"
         return waiting
 
@@ -147,8 +149,13 @@ def make_user(app: Flask) -> Callable[..., User]:
     """Create a user straight in the database (no events); returned detached."""
     counter = {"n": 0}
 
-    def make(role: str = "customer", verified: bool = True, email: str | None = None,
-             password: str = PASSWORD, **fields) -> User:
+    def make(
+        role: str = "customer",
+        verified: bool = True,
+        email: str | None = None,
+        password: str = PASSWORD,
+        **fields,
+    ) -> User:
         counter["n"] += 1
         with app.app_context():
             user = User(
@@ -177,8 +184,9 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
 
 def login(client: FlaskClient, user: User, password: str = PASSWORD):
     token = csrf_token(client)
-    return client.post("/login", data={"email": user.email, "password": password,
-                                       "csrf_token": token})
+    return client.post(
+        "/login", data={"email": user.email, "password": password, "csrf_token": token}
+    )
 
 
 @pytest.fixture

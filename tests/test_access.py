@@ -69,10 +69,11 @@ def test_every_route_is_in_the_matrix(app):
                 continue
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 matched = any(
-                    m == method and _matches(adapter, rule, method, u)
-                    for m, u in covered
+                    m == method and _matches(adapter, rule, method, u) for m, u in covered
                 )
-                assert matched, f"{method} {rule.rule} ({rule.endpoint}) is not in any access_rules.py"
+                assert matched, (
+                    f"{method} {rule.rule} ({rule.endpoint}) is not in any access_rules.py"
+                )
 
 
 def _matches(adapter, rule, method: str, url_label: str) -> bool:

@@ -16,8 +16,12 @@ def _users(app):
 
 
 def _signup_data(client, **overrides):
-    data = {"email": "new@example.com", "password": PASSWORD, "confirm": PASSWORD,
-            "csrf_token": csrf_token(client, "/signup")}
+    data = {
+        "email": "new@example.com",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+        "csrf_token": csrf_token(client, "/signup"),
+    }
     data.update(overrides)
     return data
 
@@ -48,7 +52,9 @@ def test_csrf_header_works_for_htmx(app, client):
     token = csrf_token(client, "/signup")
     data = _signup_data(client)
     del data["csrf_token"]
-    response = client.post("/signup", data=data, headers={"HX-Request": "true", "X-CSRFToken": token})
+    response = client.post(
+        "/signup", data=data, headers={"HX-Request": "true", "X-CSRFToken": token}
+    )
     assert response.status_code == 200 and response.headers["HX-Redirect"] == "/login"
     assert _users(app) == ["new@example.com"]
 
@@ -92,8 +98,11 @@ def test_oversize_body_is_413(app, client):
 # Werkzeug aborts the multipart parse mid-stream and leaves its spooled temp file to the GC.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_oversize_form_field_is_413(app, client):
-    response = client.post("/signup", data=_signup_data(client, first_name="y" * (600 * 1024)),
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/signup",
+        data=_signup_data(client, first_name="y" * (600 * 1024)),
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 413
     assert _users(app) == []
     gc.collect()  # collect the spooled file here, where its warning is expected
@@ -105,14 +114,21 @@ def test_many_wrong_passwords_are_rate_limited_per_account(app, client, make_use
     statuses = []
     for attempt in range(7):
         # A different address each time: the per-account limit still applies.
-        statuses.append(client.post(
-            "/login",
-            data={"email": user.email, "password": f"wrong-{attempt}", "csrf_token": csrf_token(client)},
-            environ_base={"REMOTE_ADDR": f"10.0.0.{attempt + 1}"},
-        ).status_code)
+        statuses.append(
+            client.post(
+                "/login",
+                data={
+                    "email": user.email,
+                    "password": f"wrong-{attempt}",
+                    "csrf_token": csrf_token(client),
+                },
+                environ_base={"REMOTE_ADDR": f"10.0.0.{attempt + 1}"},
+            ).status_code
+        )
     assert statuses[:5] == [422] * 5 and statuses[5:] == [429, 429]
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                           "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 429  # even the right password waits: the lock is temporary
     assert "Too many attempts" in response.get_data(as_text=True)
     assert _users(app) == before
@@ -125,18 +141,27 @@ def test_rate_limit_is_temporary(app, client, make_user):
 
     user = make_user()
     for attempt in range(6):
-        client.post("/login", data={"email": user.email, "password": f"bad-{attempt}",
-                                    "csrf_token": csrf_token(client)})
+        client.post(
+            "/login",
+            data={
+                "email": user.email,
+                "password": f"bad-{attempt}",
+                "csrf_token": csrf_token(client),
+            },
+        )
     limiter.reset()  # what the passing of the window does
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                           "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 303
 
 
 def test_reset_request_rate_limited_per_ip(client):
     statuses = [
-        client.post("/password/forgot", data={"email": f"u{i}@example.com",
-                                              "csrf_token": csrf_token(client)}).status_code
+        client.post(
+            "/password/forgot",
+            data={"email": f"u{i}@example.com", "csrf_token": csrf_token(client)},
+        ).status_code
         for i in range(6)
     ]
     assert statuses == [303] * 5 + [429]
@@ -151,8 +176,14 @@ def test_expired_reset_token(app, client, make_user, monkeypatch):
     monkeypatch.setattr(services, "RESET_MAX_AGE", -1)
     response = client.get(f"/password/reset/{token}")
     assert response.status_code == 400 and "expired" in response.get_data(as_text=True)
-    response = client.post(f"/password/reset/{token}", data={
-        "password": "a-brand-new-one", "confirm": "a-brand-new-one", "csrf_token": csrf_token(client)})
+    response = client.post(
+        f"/password/reset/{token}",
+        data={
+            "password": "a-brand-new-one",
+            "confirm": "a-brand-new-one",
+            "csrf_token": csrf_token(client),
+        },
+    )
     assert response.status_code == 400
     with app.app_context():
         assert db.session.get(User, user.id).password_hash == user.password_hash
@@ -180,8 +211,14 @@ def test_api_errors_are_json(client):
 def test_unexpected_error_is_a_500_page(tmp_path):
     from app import create_app
 
-    app = create_app(env={"APP_ENV": "test", "SECRET_KEY": "k" * 40,
-                          "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite", "LOG_LEVEL": "CRITICAL"})
+    app = create_app(
+        env={
+            "APP_ENV": "test",
+            "SECRET_KEY": "k" * 40,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
+            "LOG_LEVEL": "CRITICAL",
+        }
+    )
 
     @app.get("/boom")
     def boom():
@@ -204,11 +241,17 @@ def test_bad_avatar_keeps_profile(app, client, login_as):
     import io
 
     user = login_as("customer")
-    response = client.post("/account", data={
-        "first_name": "Changed", "last_name": "", "bio": "",
-        "avatar": (io.BytesIO(b"GIF89a<script>alert(1)</script>"), "x.gif"),
-        "csrf_token": csrf_token(client, "/account"),
-    }, content_type="multipart/form-data")
+    response = client.post(
+        "/account",
+        data={
+            "first_name": "Changed",
+            "last_name": "",
+            "bio": "",
+            "avatar": (io.BytesIO(b"GIF89a<script>alert(1)</script>"), "x.gif"),
+            "csrf_token": csrf_token(client, "/account"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert "not an image we can use" in response.get_data(as_text=True)
     with app.app_context():

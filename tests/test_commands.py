@@ -10,7 +10,9 @@ from tests.support.services import body_text
 
 def test_create_admin(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["create-admin", "boss@example.com", "--password", "a-very-good-one"])
+    result = runner.invoke(
+        args=["create-admin", "boss@example.com", "--password", "a-very-good-one"]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "boss@example.com"))
@@ -18,7 +20,9 @@ def test_create_admin(app):
 
 
 def test_create_admin_refuses_weak_password(app):
-    result = app.test_cli_runner().invoke(args=["create-admin", "boss@example.com", "--password", "password"])
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "boss@example.com", "--password", "password"]
+    )
     assert result.exit_code != 0 and "too common" in result.output
     with app.app_context():
         assert db.session.scalar(select(User)) is None
@@ -26,7 +30,9 @@ def test_create_admin_refuses_weak_password(app):
 
 def test_create_admin_promotes_existing_user(app, make_user):
     user = make_user("customer")
-    result = app.test_cli_runner().invoke(args=["create-admin", user.email, "--password", "ignored-1234"])
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", user.email, "--password", "ignored-1234"]
+    )
     assert result.exit_code == 0
     with app.app_context():
         assert db.session.get(User, user.id).is_admin
@@ -49,8 +55,15 @@ def test_seed_is_idempotent(app):
 def test_worker_command_runs_jobs(app, client, mailbox):
     from tests.conftest import PASSWORD, csrf_token
 
-    client.post("/signup", data={"email": "w@example.com", "password": PASSWORD, "confirm": PASSWORD,
-                                 "csrf_token": csrf_token(client, "/signup")})
+    client.post(
+        "/signup",
+        data={
+            "email": "w@example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+            "csrf_token": csrf_token(client, "/signup"),
+        },
+    )
     result = app.test_cli_runner().invoke(args=["worker", "--burst"])
     assert result.exit_code == 0, result.output
     [message] = mailbox.to("w@example.com")

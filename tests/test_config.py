@@ -59,7 +59,9 @@ def test_production_start_fails_with_a_clear_message():
     result = subprocess.run(
         [sys.executable, "-c", "import wsgi"],
         env={"APP_ENV": "production", "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode != 0
     assert "SECRET_KEY is missing" in result.stderr
@@ -86,14 +88,21 @@ def test_security_headers(client):
 
 
 def test_hsts_in_production(tmp_path):
-    app = create_app(env=dict(GOOD_PROD, DATABASE_URL=f"sqlite:///{tmp_path}/x.db", LOG_LEVEL="ERROR"))
+    app = create_app(
+        env=dict(GOOD_PROD, DATABASE_URL=f"sqlite:///{tmp_path}/x.db", LOG_LEVEL="ERROR")
+    )
     response = app.test_client().get("/login")
     assert "max-age=" in response.headers["Strict-Transport-Security"]
 
 
 def test_request_id_is_echoed_only_when_sane(client):
-    assert client.get("/", headers={"X-Request-ID": "abcdef12-3456"}).headers["X-Request-ID"] == "abcdef12-3456"
-    assert client.get("/", headers={"X-Request-ID": "<script>"}).headers["X-Request-ID"] != "<script>"
+    assert (
+        client.get("/", headers={"X-Request-ID": "abcdef12-3456"}).headers["X-Request-ID"]
+        == "abcdef12-3456"
+    )
+    assert (
+        client.get("/", headers={"X-Request-ID": "<script>"}).headers["X-Request-ID"] != "<script>"
+    )
 
 
 def test_session_cookie_flags(client, make_user):

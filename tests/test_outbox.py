@@ -10,10 +10,15 @@ from tests.support.services import body_text
 
 
 def _signup(client, email):
-    return client.post("/signup", data={
-        "email": email, "password": PASSWORD, "confirm": PASSWORD,
-        "csrf_token": csrf_token(client, "/signup"),
-    })
+    return client.post(
+        "/signup",
+        data={
+            "email": email,
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+            "csrf_token": csrf_token(client, "/signup"),
+        },
+    )
 
 
 def test_redis_outage_keeps_event_until_redis_is_back(app, client, redis_server, mailbox, run_jobs):
@@ -21,10 +26,15 @@ def test_redis_outage_keeps_event_until_redis_is_back(app, client, redis_server,
     csrf = csrf_token(token_client, "/signup")
     redis_server.stop()
     try:
-        response = token_client.post("/signup", data={
-            "email": "outage@example.com", "password": PASSWORD, "confirm": PASSWORD,
-            "csrf_token": csrf,
-        })
+        response = token_client.post(
+            "/signup",
+            data={
+                "email": "outage@example.com",
+                "password": PASSWORD,
+                "confirm": PASSWORD,
+                "csrf_token": csrf,
+            },
+        )
         assert response.status_code == 303  # the user signed up although Redis is down
         with app.app_context():
             event = db.session.scalar(select(Event).where(Event.name == "user.registered"))
@@ -75,10 +85,16 @@ def test_in_process_mode_without_redis(tmp_path, smtp_server):
 
     from app import create_app
 
-    app = create_app(env={
-        "APP_ENV": "test", "SECRET_KEY": "k" * 40, "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
-        "SMTP_URL": smtp_server.url, "STORAGE_DIR": str(tmp_path), "LOG_LEVEL": "WARNING",
-    })
+    app = create_app(
+        env={
+            "APP_ENV": "test",
+            "SECRET_KEY": "k" * 40,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
+            "SMTP_URL": smtp_server.url,
+            "STORAGE_DIR": str(tmp_path),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     with app.app_context():
         upgrade()
     client = app.test_client()

@@ -40,7 +40,9 @@ class ResetPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    current = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)]
+    )
     password = PasswordField("New password", validators=_password)
     confirm = PasswordField(
         "Repeat new password",

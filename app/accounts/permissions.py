@@ -36,8 +36,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 # Acting on the marketplace (buying, selling) needs a verified email; browsing does not.
-NEEDS_VERIFIED_EMAIL = frozenset({Permission.BUY, Permission.SELL, Permission.REVIEW,
-                                  Permission.APPLY_TO_SELL})
+NEEDS_VERIFIED_EMAIL = frozenset(
+    {Permission.BUY, Permission.SELL, Permission.REVIEW, Permission.APPLY_TO_SELL}
+)
 
 
 def has_permission(user: Any, permission: Permission) -> bool:

@@ -101,7 +101,9 @@ def _set_password(user: User, password: str) -> None:
     user.rotate_session_token()
 
 
-def register_user(email: str, password: str, first_name: str = "", last_name: str = "") -> User | None:
+def register_user(
+    email: str, password: str, first_name: str = "", last_name: str = ""
+) -> User | None:
     """Create a customer and record user.registered; None (and no change) if the email is taken.
 
     The caller answers both cases alike, so sign-up does not reveal who has an account.
@@ -233,7 +235,10 @@ def request_password_reset(email: str) -> None:
 
 
 def reset_password(token: str, new_password: str) -> User:
-    """Set a new password from a reset token, ending all sessions. Raises InvalidToken, WeakPassword."""
+    """Set a new password from a reset token and end all sessions.
+
+    Raises InvalidToken, WeakPassword.
+    """
     user = _user_for_reset(token)
     _set_password(user, new_password)
     if not user.is_verified:
@@ -244,7 +249,10 @@ def reset_password(token: str, new_password: str) -> User:
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change ``user``'s password and end their other sessions. Raises WrongPassword, WeakPassword."""
+    """Change ``user``'s password and end their other sessions.
+
+    Raises WrongPassword, WeakPassword.
+    """
     if not check_password_hash(user.password_hash, current_password):
         raise WrongPassword()
     _set_password(user, new_password)
@@ -309,15 +317,26 @@ def send_verification_email(user_id: int) -> None:
     if user is None or user.is_verified:
         return
     link = _external("accounts.verify_GET", token=make_verification_token(user))
-    send_email(user.email, "Confirm your email address", "verify_email", user=user, link=link,
-               hours=VERIFY_MAX_AGE // 3600)
+    send_email(
+        user.email,
+        "Confirm your email address",
+        "verify_email",
+        user=user,
+        link=link,
+        hours=VERIFY_MAX_AGE // 3600,
+    )
 
 
 def send_welcome_email(user_id: int) -> None:
     user = _user(user_id)
     if user is not None:
-        send_email(user.email, "Welcome to Autopilot Monster", "welcome", user=user,
-                   link=_external("core.home"))
+        send_email(
+            user.email,
+            "Welcome to Autopilot Monster",
+            "welcome",
+            user=user,
+            link=_external("core.home"),
+        )
 
 
 def send_password_reset_email(user_id: int) -> None:
@@ -325,12 +344,23 @@ def send_password_reset_email(user_id: int) -> None:
     if user is None or not user.is_active:
         return
     link = _external("accounts.reset_GET", token=make_reset_token(user))
-    send_email(user.email, "Reset your password", "reset_password", user=user, link=link,
-               minutes=RESET_MAX_AGE // 60)
+    send_email(
+        user.email,
+        "Reset your password",
+        "reset_password",
+        user=user,
+        link=link,
+        minutes=RESET_MAX_AGE // 60,
+    )
 
 
 def send_password_changed_email(user_id: int) -> None:
     user = _user(user_id)
     if user is not None:
-        send_email(user.email, "Your password was changed", "password_changed", user=user,
-                   link=_external("accounts.forgot_GET"))
+        send_email(
+            user.email,
+            "Your password was changed",
+            "password_changed",
+            user=user,
+            link=_external("accounts.forgot_GET"),
+        )

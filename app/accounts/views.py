@@ -56,7 +56,12 @@ def safe_next(target: str | None, default: str) -> str:
     if not target or len(target) > 2000:
         return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith(("//", "/\\"))
+    ):
         return default
     if any(ord(ch) < 32 for ch in target) or "\\" in target:
         return default
@@ -85,7 +90,10 @@ def signup_POST():
         return _form_page("accounts/signup.html", form, INVALID)
     try:
         services.register_user(
-            form.email.data, form.password.data, form.first_name.data or "", form.last_name.data or ""
+            form.email.data,
+            form.password.data,
+            form.first_name.data or "",
+            form.last_name.data or "",
         )
     except WeakPassword as exc:
         form.password.errors.append(exc.message)
@@ -263,8 +271,11 @@ def profile_POST():
     avatar = form.avatar.data.read() if form.avatar.data else None
     try:
         services.update_profile(
-            current_user, form.first_name.data or "", form.last_name.data or "",
-            form.bio.data or "", avatar or None,
+            current_user,
+            form.first_name.data or "",
+            form.last_name.data or "",
+            form.bio.data or "",
+            avatar or None,
         )
     except InvalidImage as exc:
         db.session.rollback()

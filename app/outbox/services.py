@@ -106,9 +106,12 @@ def dispatch_pending(limit: int = 500) -> int:
 
 
 def count_pending() -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Event).where(Event.dispatched_at.is_(None))
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(Event).where(Event.dispatched_at.is_(None))
+        )
+        or 0
+    )
 
 
 def deliver_once(event_id: str, handler: str, action: Callable[[Event], None]) -> bool:

@@ -32,7 +32,11 @@ RULES = [
     ("POST", "/login", {"anonymous": 422, "customer": 422, "vendor": 422, "admin": 422}),
     ("POST", "/logout", {"anonymous": 303, "customer": 303, "vendor": 303, "admin": 303}),
     ("GET", accounts_verify_GET, {"anonymous": 303, "customer": 303, "vendor": 303, "admin": 303}),
-    ("GET", "/verify/not-a-token", {"anonymous": 400, "customer": 400, "vendor": 400, "admin": 400}),
+    (
+        "GET",
+        "/verify/not-a-token",
+        {"anonymous": 400, "customer": 400, "vendor": 400, "admin": 400},
+    ),
     ("POST", "/verify/resend", {"anonymous": 302, "customer": 303, "vendor": 303, "admin": 303}),
     ("GET", "/password/forgot", ALL_200),
     ("POST", "/password/forgot", {"anonymous": 422, "customer": 422, "vendor": 422, "admin": 422}),
@@ -42,5 +46,9 @@ RULES = [
     ("POST", "/account/password", {"anonymous": 302, "customer": 422, "vendor": 422, "admin": 422}),
     ("GET", "/account", LOGGED_IN_ONLY),
     ("POST", "/account", {"anonymous": 302, "customer": 303, "vendor": 303, "admin": 303}),
-    ("GET", "/media/avatars/missing.png", {"anonymous": 404, "customer": 404, "vendor": 404, "admin": 404}),
+    (
+        "GET",
+        "/media/avatars/missing.png",
+        {"anonymous": 404, "customer": 404, "vendor": 404, "admin": 404},
+    ),
 ]

@@ -151,7 +151,9 @@ def _bomb() -> bytes:
     import zlib
 
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
@@ -160,9 +162,19 @@ def _bomb() -> bytes:
 @pytest.mark.parametrize(
     ("role", "verified", "allowed", "denied"),
     [
-        ("customer", True, {Permission.BUY, Permission.APPLY_TO_SELL}, {Permission.SELL, Permission.MODERATE}),
+        (
+            "customer",
+            True,
+            {Permission.BUY, Permission.APPLY_TO_SELL},
+            {Permission.SELL, Permission.MODERATE},
+        ),
         ("customer", False, {Permission.BROWSE}, {Permission.BUY, Permission.APPLY_TO_SELL}),
-        ("vendor", True, {Permission.SELL, Permission.BUY}, {Permission.MODERATE, Permission.APPLY_TO_SELL}),
+        (
+            "vendor",
+            True,
+            {Permission.SELL, Permission.BUY},
+            {Permission.MODERATE, Permission.APPLY_TO_SELL},
+        ),
         ("vendor", False, {Permission.BROWSE}, {Permission.SELL}),
         ("admin", True, set(Permission), set()),
     ],

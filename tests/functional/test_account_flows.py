@@ -20,8 +20,14 @@ def _link(message) -> str:
 
 
 def _signup(client, email="ann@example.com", password=PASSWORD, **extra):
-    data = {"email": email, "password": password, "confirm": password,
-            "first_name": "Ann", "last_name": "Lee", "csrf_token": csrf_token(client, "/signup")}
+    data = {
+        "email": email,
+        "password": password,
+        "confirm": password,
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "csrf_token": csrf_token(client, "/signup"),
+    }
     data.update(extra)
     return client.post("/signup", data=data)
 
@@ -38,7 +44,9 @@ def test_signup_verify_login_logout(app, client, mailbox, run_jobs):
     page = client.get(_link(message), follow_redirects=True)
     assert "Your email is confirmed." in page.get_data(as_text=True)
     run_jobs()
-    assert [m["Subject"] for m in mailbox.to("ann@example.com")][-1] == "Welcome to Autopilot Monster"
+    assert [m["Subject"] for m in mailbox.to("ann@example.com")][
+        -1
+    ] == "Welcome to Autopilot Monster"
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "ann@example.com"))
@@ -81,11 +89,13 @@ def test_password_reset_flow(app, client, make_user, mailbox, run_jobs):
     other = app.test_client()
     assert login(other, user).status_code == 303
 
-    response = client.post("/password/forgot",
-                           data={"email": user.email, "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/password/forgot", data={"email": user.email, "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 303
-    response = client.post("/password/forgot",
-                           data={"email": "ghost@example.com", "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/password/forgot", data={"email": "ghost@example.com", "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 303  # the same answer for unknown emails
     run_jobs()
     [message] = mailbox.to(user.email)
@@ -93,8 +103,14 @@ def test_password_reset_flow(app, client, make_user, mailbox, run_jobs):
     path = _link(message)
     assert client.get(path).status_code == 200
 
-    response = client.post(path, data={"password": "a-new-long-secret", "confirm": "a-new-long-secret",
-                                       "csrf_token": csrf_token(client, path)})
+    response = client.post(
+        path,
+        data={
+            "password": "a-new-long-secret",
+            "confirm": "a-new-long-secret",
+            "csrf_token": csrf_token(client, path),
+        },
+    )
     assert response.status_code == 303
     # the other session has ended, the old password is gone, the link is spent
     assert other.get("/account").status_code == 302
@@ -113,12 +129,26 @@ def test_change_password_ends_other_sessions(app, client, make_user, mailbox, ru
     login(other, user)
     login(client, user)
     token = csrf_token(client, "/account/password")
-    wrong = client.post("/account/password", data={"current": "nope-nope", "password": "next-secret-99",
-                                                   "confirm": "next-secret-99", "csrf_token": token})
+    wrong = client.post(
+        "/account/password",
+        data={
+            "current": "nope-nope",
+            "password": "next-secret-99",
+            "confirm": "next-secret-99",
+            "csrf_token": token,
+        },
+    )
     assert wrong.status_code == 422
     assert "current password is not correct" in wrong.get_data(as_text=True)
-    ok = client.post("/account/password", data={"current": PASSWORD, "password": "next-secret-99",
-                                                "confirm": "next-secret-99", "csrf_token": token})
+    ok = client.post(
+        "/account/password",
+        data={
+            "current": PASSWORD,
+            "password": "next-secret-99",
+            "confirm": "next-secret-99",
+            "csrf_token": token,
+        },
+    )
     assert ok.status_code == 303
     assert client.get("/account").status_code == 200  # this session carries on
     assert other.get("/account").status_code == 302  # the other one is over
@@ -140,8 +170,10 @@ def test_logout_kills_copied_session_cookie(app, client, make_user):
 def test_remember_me_cookie_revives_session_until_logout(app, client, make_user):
     user = make_user()
     token = csrf_token(client)
-    client.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y",
-                                "csrf_token": token})
+    client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "remember": "y", "csrf_token": token},
+    )
     remember = client.get_cookie("remember_token")
     assert remember is not None
     fresh = app.test_client()
@@ -164,13 +196,19 @@ def test_login_starts_a_new_session(client, make_user):
 
 def test_next_only_accepts_local_paths(client, make_user):
     user = make_user()
-    for target, expected in [("/account", "/account"), ("https://evil.example/", "/"),
-                             ("//evil.example", "/"), ("/\\evil.example", "/"),
-                             ("javascript:alert(1)", "/")]:
+    for target, expected in [
+        ("/account", "/account"),
+        ("https://evil.example/", "/"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ]:
         client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
         token = csrf_token(client)
-        response = client.post(f"/login?next={target}",
-                               data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+        response = client.post(
+            f"/login?next={target}",
+            data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+        )
         assert response.headers["Location"] == expected, target
 
 
@@ -194,10 +232,17 @@ def test_profile_update_with_avatar(client, login_as, app):
     image = io.BytesIO()
     Image.new("RGB", (400, 300), (0, 128, 255)).save(image, format="JPEG")
     image.seek(0)
-    response = client.post("/account", data={
-        "first_name": "Zed", "last_name": "Q", "bio": "<script>x</script> hello",
-        "avatar": (image, "me.jpg"), "csrf_token": csrf_token(client, "/account"),
-    }, content_type="multipart/form-data")
+    response = client.post(
+        "/account",
+        data={
+            "first_name": "Zed",
+            "last_name": "Q",
+            "bio": "<script>x</script> hello",
+            "avatar": (image, "me.jpg"),
+            "csrf_token": csrf_token(client, "/account"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303
     page = client.get("/account").get_data(as_text=True)
     assert "&lt;script&gt;x&lt;/script&gt; hello" in page
@@ -210,8 +255,11 @@ def test_profile_update_with_avatar(client, login_as, app):
 
 def test_htmx_form_error_returns_fragment_with_422(client):
     token = csrf_token(client)
-    response = client.post("/login", data={"email": "", "password": "", "csrf_token": token},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        "/login",
+        data={"email": "", "password": "", "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert body.lstrip().startswith("<form") and "<html" not in body
@@ -220,14 +268,18 @@ def test_htmx_form_error_returns_fragment_with_422(client):
 
 def test_htmx_success_uses_hx_redirect(client, make_user):
     user = make_user()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                           "csrf_token": csrf_token(client)},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 200 and response.headers["HX-Redirect"] == "/"
 
 
 def test_boosted_request_gets_whole_page(client):
-    body = client.get("/login", headers={"HX-Request": "true", "HX-Boosted": "true"}).get_data(as_text=True)
+    body = client.get("/login", headers={"HX-Request": "true", "HX-Boosted": "true"}).get_data(
+        as_text=True
+    )
     assert "<html" in body
     fragment = client.get("/login", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and 'id="account_form"' in fragment
