@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -31,7 +30,7 @@ def redis_server() -> Iterator[RedisServer]:
     server = RedisServer()
     server.start()
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.fixture(scope="session")
@@ -59,8 +58,10 @@ def _reset_schema(app: Flask) -> None:
 
 
 @pytest.fixture(scope="session")
-def app(redis_server: RedisServer, smtp_server: SmtpServer) -> Iterator[Flask]:
-    tmp = tempfile.mkdtemp(prefix="test-app-")
+def app(
+    redis_server: RedisServer, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    tmp = str(tmp_path_factory.mktemp("app"))
     env = {
         "APP_ENV": "test",
         "SECRET_KEY": "test-secret-key-" + "x" * 32,

@@ -74,6 +74,10 @@ class RedisServer:
             self.process.wait(timeout=10)
             self.process = None
 
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
 
 @dataclass
 class Mailbox:
