@@ -74,10 +74,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
+    from app.admin.views import bp as admin_bp
+    from app.catalog.views import bp as catalog_bp
     from app.core.views import bp as core_bp
+    from app.search.views import bp as search_bp
+    from app.vendors.views import bp as vendors_bp
 
-    app.register_blueprint(core_bp)
-    app.register_blueprint(accounts_bp)
+    for blueprint in (core_bp, accounts_bp, catalog_bp, vendors_bp, search_bp, admin_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

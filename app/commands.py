@@ -20,6 +20,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(outbox_group)
     app.cli.add_command(worker_command)
+    from app.search.cli import search_group
+
+    app.cli.add_command(search_group)
     try:
         from app.n8n.cli import n8n as n8n_group
     except ImportError:  # the n8n engine is optional while it is being built

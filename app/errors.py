@@ -89,6 +89,9 @@ def error_response(status: int, message: str, code: str | None = None) -> Respon
 def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError) -> Response:
+        from app.extensions import db
+
+        db.session.rollback()  # nothing half-done survives a refused request
         return error_response(error.status, error.message, type(error).__name__)
 
     @app.errorhandler(CSRFError)

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from flask import current_app
+from flask import Response, abort, current_app, make_response
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9/_.-]{0,250}$")
 
@@ -69,3 +69,22 @@ def get_storage() -> Storage:
         storage = LocalStorage(current_app.config["APP_CONFIG"].storage_dir)
         current_app.extensions["storage"] = storage
     return storage
+
+
+def send_stored(prefix: str, name: str, content_type: str) -> Response:
+    """Serve an app-made file (content-hash name, so cacheable forever); 404 for anything else."""
+    try:
+        key = check_key(f"{prefix}/{name}")
+    except ValueError:
+        abort(404)
+    storage = get_storage()
+    if "/" in name or not storage.exists(key):
+        abort(404)
+    response = make_response(storage.read(key))
+    response.headers["Content-Type"] = content_type
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    # Opened directly, a stored file is a document of its own: let it run nothing.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    )
+    return response

@@ -19,6 +19,7 @@ from app.accounts.services import hash_password
 from app.extensions import db, limiter
 from app.queue import QUEUES, get_queue
 from app.timeutil import utcnow
+from app.vendors.models import VendorProfile
 from tests.support.services import RedisServer, SmtpServer
 
 PASSWORD = "correct-horse-battery-9"
@@ -155,6 +156,7 @@ def make_user(app: Flask) -> Callable[..., User]:
         verified: bool = True,
         email: str | None = None,
         password: str = PASSWORD,
+        store: bool = True,
         **fields,
     ) -> User:
         counter["n"] += 1
@@ -167,6 +169,19 @@ def make_user(app: Flask) -> Callable[..., User]:
                 **fields,
             )
             db.session.add(user)
+            if role == "vendor" and store:
+                # A vendor account comes with its approved store, as after onboarding.
+                db.session.flush()
+                db.session.add(
+                    VendorProfile(
+                        user_id=user.id,
+                        store_name=f"Store {counter['n']}",
+                        slug=f"store-{user.id}",
+                        support_email=user.email,
+                        country="US",
+                        status="approved",
+                    )
+                )
             db.session.commit()
             db.session.refresh(user)
             db.session.expunge(user)

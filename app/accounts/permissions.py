@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user
 
 
@@ -51,13 +51,13 @@ def has_permission(user: Any, permission: Permission) -> bool:
 
 
 def permission_required(permission: Permission) -> Callable:
-    """View decorator: 401 (login) for anonymous users, 403 for users without ``permission``."""
+    """View decorator: anonymous users go to the login page, others without it get 403."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                abort(401)
+                return current_app.login_manager.unauthorized()
             if not has_permission(current_user, permission):
                 if permission in NEEDS_VERIFIED_EMAIL and not current_user.is_verified:
                     abort(403, "Verify your email address first: we sent you a link.")

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import logging
 from functools import cache
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,9 +16,9 @@ from app.accounts.models import User
 from app.accounts.permissions import Role
 from app.errors import DomainError
 from app.extensions import db
-from app.notifications.services import send_email
+from app.images import store_image
+from app.notifications.services import external_url, send_email
 from app.outbox.services import record_event
-from app.storage import content_key, get_storage
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -31,8 +29,6 @@ VERIFY_MAX_AGE = 60 * 60 * 48
 RESET_MAX_AGE = 60 * 60
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 AVATAR_SIZE = 256
-# Decompression bombs: a tiny file that claims a huge canvas is refused before decoding.
-AVATAR_MAX_PIXELS = 40_000_000
 
 
 class InvalidToken(DomainError):
@@ -47,11 +43,6 @@ class WrongPassword(DomainError):
 
 class WeakPassword(DomainError):
     status = 422
-
-
-class InvalidImage(DomainError):
-    status = 422
-    message = "That file is not an image we can use (PNG, JPEG, WebP or GIF, up to 2 MB)."
 
 
 @cache
@@ -272,37 +263,7 @@ def update_profile(
 
 def store_avatar(data: bytes) -> str:
     """Validate an image by its content, square-crop and resize it, store it; return its key."""
-    if not data or len(data) > AVATAR_MAX_BYTES:
-        raise InvalidImage()
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in {"PNG", "JPEG", "WEBP", "GIF"}:
-                raise InvalidImage()
-            if probe.width * probe.height > AVATAR_MAX_PIXELS:
-                raise InvalidImage("That image is too large in pixels.")
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.seek(0)
-            image = image.convert("RGB")
-            side = min(image.size)
-            left, top = (image.width - side) // 2, (image.height - side) // 2
-            image = image.crop((left, top, left + side, top + side))
-            image = image.resize((AVATAR_SIZE, AVATAR_SIZE), Image.Resampling.LANCZOS)
-            out = io.BytesIO()
-            # Re-encoding drops metadata (EXIF location) and anything hidden after the pixels.
-            image.save(out, format="PNG", optimize=True)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise InvalidImage() from exc
-    encoded = out.getvalue()
-    key = content_key("avatars", encoded, ".png")
-    get_storage().put(key, encoded, "image/png")
-    return key
-
-
-def _external(endpoint: str, **values: str) -> str:
-    config = current_app.config["APP_CONFIG"]
-    with current_app.test_request_context(base_url=config.base_url):
-        return url_for(endpoint, _external=True, **values)
+    return store_image("avatars", data, AVATAR_MAX_BYTES, (AVATAR_SIZE, AVATAR_SIZE), crop=True)
 
 
 def _user(user_id: int) -> User | None:
@@ -316,7 +277,7 @@ def send_verification_email(user_id: int) -> None:
     user = _user(user_id)
     if user is None or user.is_verified:
         return
-    link = _external("accounts.verify_GET", token=make_verification_token(user))
+    link = external_url("accounts.verify_GET", token=make_verification_token(user))
     send_email(
         user.email,
         "Confirm your email address",
@@ -335,7 +296,7 @@ def send_welcome_email(user_id: int) -> None:
             "Welcome to Autopilot Monster",
             "welcome",
             user=user,
-            link=_external("core.home"),
+            link=external_url("core.home"),
         )
 
 
@@ -343,7 +304,7 @@ def send_password_reset_email(user_id: int) -> None:
     user = _user(user_id)
     if user is None or not user.is_active:
         return
-    link = _external("accounts.reset_GET", token=make_reset_token(user))
+    link = external_url("accounts.reset_GET", token=make_reset_token(user))
     send_email(
         user.email,
         "Reset your password",
@@ -362,5 +323,5 @@ def send_password_changed_email(user_id: int) -> None:
             "Your password was changed",
             "password_changed",
             user=user,
-            link=_external("accounts.forgot_GET"),
+            link=external_url("accounts.forgot_GET"),
         )

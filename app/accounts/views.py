@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, make_response, request, session, url_for
+from flask import Blueprint, abort, flash, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.accounts import services
@@ -17,10 +17,11 @@ from app.accounts.forms import (
     ResetPasswordForm,
     SignupForm,
 )
-from app.accounts.services import InvalidImage, WeakPassword, WrongPassword
+from app.accounts.services import WeakPassword, WrongPassword
 from app.extensions import db, limiter
 from app.htmx import redirect_to, render
-from app.storage import check_key, get_storage
+from app.images import InvalidImage
+from app.storage import send_stored
 
 bp = Blueprint("accounts", __name__)
 
@@ -288,14 +289,4 @@ def profile_POST():
 
 @bp.get("/media/avatars/<name>")
 def avatar_GET(name: str):
-    try:
-        key = check_key(f"avatars/{name}")
-    except ValueError:
-        abort(404)
-    storage = get_storage()
-    if not storage.exists(key):
-        abort(404)
-    response = make_response(storage.read(key))
-    response.headers["Content-Type"] = "image/png"
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    return response
+    return send_stored("avatars", name, "image/png")

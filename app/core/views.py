@@ -15,7 +15,17 @@ bp = Blueprint("core", __name__)
 
 @bp.get("/")
 def home():
-    return render("core/home.html")
+    from app.catalog import services as catalog
+
+    return render(
+        "core/home.html", sections=catalog.home_sections(), categories=catalog.top_categories()
+    )
+
+
+@bp.get("/about")
+def about_GET():
+    """A static page; benchmarks also use it as the framework's floor."""
+    return render("core/about.html")
 
 
 @bp.get("/healthz")

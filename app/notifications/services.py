@@ -10,7 +10,7 @@ from email.utils import make_msgid
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,13 @@ def compose_email(to: str, subject: str, template: str, **context: Any) -> Email
     message.set_content(render_template(f"emails/{template}.txt", **context))
     message.add_alternative(render_template(f"emails/{template}.html", **context), subtype="html")
     return message
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link for mail, built from BASE_URL (jobs have no request to take it from)."""
+    config = current_app.config["APP_CONFIG"]
+    with current_app.test_request_context(base_url=config.base_url):
+        return url_for(endpoint, _external=True, **values)
 
 
 def send_email(to: str, subject: str, template: str, **context: Any) -> None:

@@ -26,6 +26,25 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "user.verified": [("default", "jobs.accounts.send_welcome_email")],
     "password.reset_requested": [("default", "jobs.accounts.send_password_reset_email")],
     "password.changed": [("default", "jobs.accounts.send_password_changed_email")],
+    "vendor.approved": [("default", "jobs.catalog.notify_vendor_decision")],
+    "vendor.declined": [("default", "jobs.catalog.notify_vendor_decision")],
+    "product.approved": [
+        ("search", "jobs.search.index_product"),
+        ("default", "jobs.catalog.notify_listing_decision"),
+    ],
+    "product.changes_requested": [("default", "jobs.catalog.notify_listing_decision")],
+    "product.rejected": [
+        ("search", "jobs.search.index_product"),
+        ("default", "jobs.catalog.notify_listing_decision"),
+    ],
+    "product.suspended": [
+        ("search", "jobs.search.index_product"),
+        ("default", "jobs.catalog.notify_listing_decision"),
+    ],
+    "product.reinstated": [
+        ("search", "jobs.search.index_product"),
+        ("default", "jobs.catalog.notify_listing_decision"),
+    ],
 }
 
 _FLUSHED = "outbox_flushed"

@@ -10,6 +10,7 @@ from app.accounts import services
 from app.accounts.models import User
 from app.accounts.permissions import Permission, has_permission
 from app.extensions import db
+from app.images import InvalidImage
 from app.outbox.models import Event
 from tests.conftest import PASSWORD
 
@@ -136,13 +137,13 @@ def test_avatar_is_validated_and_resized(ctx, app):
     with Image.open(io.BytesIO(get_storage().read(key))) as stored:
         assert stored.size == (256, 256) and stored.format == "PNG"
     for bad in [b"", b"GIF89a not really", b"<svg onload=alert(1)>", _png()[:60]]:
-        with pytest.raises(services.InvalidImage):
+        with pytest.raises(InvalidImage):
             services.store_avatar(bad)
 
 
 def test_avatar_bomb_refused(ctx):
     # A PNG whose header claims 100k x 100k pixels.
-    with pytest.raises(services.InvalidImage):
+    with pytest.raises(InvalidImage):
         services.store_avatar(_bomb())
 
 

@@ -1,0 +1,1 @@
+"""Admin: moderation of listings and vendor applications, and the category tree."""

@@ -1,0 +1,1 @@
+"""Catalog: products, their review flow, categories and tags, and the public pages."""

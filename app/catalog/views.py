@@ -1,0 +1,324 @@
+"""Catalog pages: public product and category pages, the vendor's listing editor, media."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import FileStorage
+
+from app.accounts.forms import ConfirmForm
+from app.accounts.permissions import Permission, permission_required
+from app.catalog import services
+from app.catalog.forms import ListingForm
+from app.catalog.models import PRICE_TYPE_LABELS, STATUS_LABELS, TYPE_LABELS, Product
+from app.extensions import db
+from app.forms import options
+from app.htmx import redirect_to, render
+from app.images import InvalidImage
+from app.storage import send_stored
+from app.timeutil import utcnow
+
+bp = Blueprint("catalog", __name__)
+
+INVALID = 422
+
+
+@bp.app_context_processor
+def catalog_labels() -> dict[str, Any]:
+    return {
+        "TYPE_LABELS": TYPE_LABELS,
+        "PRICE_TYPE_LABELS": PRICE_TYPE_LABELS,
+        "STATUS_LABELS": STATUS_LABELS,
+    }
+
+
+def _page_number() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+# --- public pages ---------------------------------------------------------------------------
+
+
+@bp.get("/products/<slug>")
+def product_GET(slug: str):
+    product = services.public_product(slug)
+    _count_view(product)
+    db.session.commit()
+    return render(
+        "catalog/product.html",
+        product=product,
+        similar=_similar(product),
+        vendor_rating=services.vendor_rating(product.vendor),
+    )
+
+
+def _count_view(product: Product) -> None:
+    """One view per visitor per day; the vendor's own visits and obvious bots do not count."""
+    agent = (request.user_agent.string or "").lower()
+    if any(word in agent for word in ("bot", "crawler", "spider")):
+        return
+    if current_user.is_authenticated:
+        if product.vendor.user_id == current_user.id:
+            return
+        identity = f"user:{current_user.id}"
+    else:
+        identity = f"anon:{request.remote_addr}|{agent[:200]}"
+    today = utcnow().date()
+    services.record_view(
+        product, services.visitor_key(current_app.secret_key, identity, today), today
+    )
+
+
+def _similar(product: Product) -> list[Any]:
+    """Similar products from the search index; the page still renders when search cannot."""
+    try:
+        from app.search.services import more_like_this
+
+        return more_like_this(product.id, limit=4)
+    except Exception:  # noqa: BLE001 - a missing index must not break the product page
+        current_app.logger.warning("similar products unavailable", exc_info=True)
+        return []
+
+
+@bp.get("/categories/<slug>")
+def category_GET(slug: str):
+    category = services.category_by_slug(slug)
+    sort = request.args.get("sort", "popular")
+    if sort not in services.SORTS:
+        sort = "popular"
+    page = services.category_products(category, _page_number(), sort)
+    return render("catalog/category.html", "results", category=category, page=page, sort=sort)
+
+
+@bp.get("/media/products/<name>")
+def media_GET(name: str):
+    return send_stored("products", name, "image/png")
+
+
+@bp.get("/media/previews/<name>")
+def preview_GET(name: str):
+    return send_stored("previews", name, "image/svg+xml")
+
+
+@bp.get("/sitemap.xml")
+def sitemap_GET():
+    body = render("catalog/sitemap.xml", entries=services.sitemap_entries()).get_data()
+    response = make_response(body)
+    response.headers["Content-Type"] = "application/xml; charset=utf-8"
+    return response
+
+
+@bp.get("/robots.txt")
+def robots_GET():
+    lines = [
+        "User-agent: *",
+        "Disallow: /account",
+        "Disallow: /admin/",
+        "Disallow: /vendor/",
+        "Disallow: /search",
+        f"Sitemap: {url_for('catalog.sitemap_GET', _external=True)}",
+    ]
+    response = make_response("\n".join(lines) + "\n")
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    return response
+
+
+# --- the vendor's listings ------------------------------------------------------------------
+
+
+@bp.get("/vendor/products")
+@permission_required(Permission.SELL)
+def dashboard_GET():
+    vendor = services.require_vendor(current_user)
+    products = db.session.scalars(
+        db.select(Product).where(Product.vendor_id == vendor.id).order_by(Product.updated_at.desc())
+    ).all()
+    return render("catalog/dashboard.html", vendor=vendor, products=products)
+
+
+def _listing_form(form: ListingForm, product: Product | None = None) -> ListingForm:
+    form.category_id.choices = options([(0, "Choose a category…"), *services.category_choices()])
+    keys = services.working_values(product)["screenshot_keys"] if product else []
+    form.remove_screenshots.choices = options((key, key.rsplit("/", 1)[-1]) for key in keys)
+    return form
+
+
+def _editor(form: ListingForm, product: Product | None, status: int = 200):
+    values = services.working_values(product) if product else {}
+    return render(
+        "catalog/edit.html",
+        "listing_form",
+        status=status,
+        form=form,
+        product=product,
+        values=values,
+        revision=product.open_revision if product else None,
+    )
+
+
+def _values_with_media(form: ListingForm, base: dict[str, Any]) -> dict[str, Any]:
+    """The form's fields plus media: new images stored, removed ones dropped, the video parsed.
+
+    Raises InvalidImage or services.ListingError.
+    """
+    values = form.values()
+    thumbnail = form.thumbnail.data
+    values["thumbnail_key"] = base.get("thumbnail_key")
+    if isinstance(thumbnail, FileStorage) and thumbnail.filename:
+        values["thumbnail_key"] = services.store_thumbnail(thumbnail.read())
+    removed = set(form.remove_screenshots.data or [])
+    keys = [key for key in base.get("screenshot_keys") or [] if key not in removed]
+    for upload in form.screenshots.data or []:
+        if isinstance(upload, FileStorage) and upload.filename:
+            if len(keys) >= services.MAX_SCREENSHOTS:
+                raise services.ListingError(
+                    f"Up to {services.MAX_SCREENSHOTS} screenshots per listing."
+                )
+            keys.append(services.store_screenshot(upload.read()))
+    values["screenshot_keys"] = keys
+    video = services.parse_video_url(form.video_url.data or "")
+    values["video_provider"], values["video_id"] = video or (None, None)
+    return values
+
+
+def _save(form: ListingForm, product: Product | None):
+    """Validate, store media and save; the editor again with 422 on any problem."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        values = _values_with_media(form, services.working_values(product) if product else {})
+        if product is None:
+            return services.create_listing(current_user, values)
+        services.update_listing(current_user, product, values)
+        return product
+    except InvalidImage as exc:
+        db.session.rollback()
+        form.thumbnail.errors = [*form.thumbnail.errors, exc.message]
+    except services.ListingError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+    return None
+
+
+@bp.get("/vendor/products/new")
+@permission_required(Permission.SELL)
+def new_GET():
+    services.require_vendor(current_user)
+    form = _listing_form(ListingForm(licence_commercial=True, licence_modification=True))
+    return _editor(form, None)
+
+
+@bp.post("/vendor/products/new")
+@permission_required(Permission.SELL)
+def new_POST():
+    services.require_vendor(current_user)
+    form = _listing_form(ListingForm())
+    product = _save(form, None)
+    if product is None:
+        return _editor(form, None, INVALID)
+    db.session.commit()
+    flash("Draft saved. Submit it for review when it is ready.", "success")
+    return redirect_to(url_for("catalog.manage_GET", product_id=product.id))
+
+
+@bp.get("/vendor/products/<int:product_id>")
+@permission_required(Permission.SELL)
+def manage_GET(product_id: int):
+    product = services.get_own_product(current_user, product_id)
+    return render(
+        "catalog/manage.html",
+        product=product,
+        revision=product.open_revision,
+        feedback=services.latest_feedback(product),
+        history=services.history(product),
+        reasons=services.REASON_CODES,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.get("/vendor/products/<int:product_id>/edit")
+@permission_required(Permission.SELL)
+def edit_GET(product_id: int):
+    product = services.get_own_product(current_user, product_id)
+    form = _listing_form(ListingForm(), product)
+    form.fill(services.working_values(product))
+    return _editor(form, product)
+
+
+@bp.post("/vendor/products/<int:product_id>/edit")
+@permission_required(Permission.SELL)
+def edit_POST(product_id: int):
+    product = services.get_own_product(current_user, product_id)
+    form = _listing_form(ListingForm(), product)
+    if _save(form, product) is None:
+        return _editor(form, product, INVALID)
+    db.session.commit()
+    if product.status == "approved":
+        flash(
+            "Your edit is saved. The live listing stays as it is until the edit is approved.",
+            "success",
+        )
+    else:
+        flash("Your changes are saved.", "success")
+    return redirect_to(url_for("catalog.manage_GET", product_id=product.id))
+
+
+def _vendor_action(product_id: int, action: str, message: str):
+    product = services.get_own_product(current_user, product_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.transition(current_user, product, action)
+    db.session.commit()
+    flash(message, "success")
+    return redirect_to(url_for("catalog.manage_GET", product_id=product.id))
+
+
+@bp.post("/vendor/products/<int:product_id>/submit")
+@permission_required(Permission.SELL)
+def submit_POST(product_id: int):
+    return _vendor_action(product_id, "submit", "Submitted for review. We will email you.")
+
+
+@bp.post("/vendor/products/<int:product_id>/withdraw")
+@permission_required(Permission.SELL)
+def withdraw_POST(product_id: int):
+    return _vendor_action(product_id, "withdraw", "Withdrawn from review. You can edit it again.")
+
+
+@bp.post("/vendor/products/<int:product_id>/discard")
+@permission_required(Permission.SELL)
+def discard_POST(product_id: int):
+    product = services.get_own_product(current_user, product_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.discard_revision(current_user, product)
+    db.session.commit()
+    flash("Your unsubmitted edit is discarded.", "success")
+    return redirect_to(url_for("catalog.manage_GET", product_id=product.id))
+
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+@bp.app_template_filter("money")
+def money_filter(cents: int | None, currency: str = "USD") -> str:
+    """Integer minor units as a price label: 1500, "USD" -> "$15.00"."""
+    amount = f"{(cents or 0) / 100:,.2f}"
+    symbol = _SYMBOLS.get(currency)
+    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+
+@bp.app_template_global("price_label")
+def price_label(product: Any) -> str:
+    if product.price_type == "one_time":
+        return money_filter(product.price_cents, product.currency)
+    if product.price_type == "subscription":
+        parts = []
+        if product.monthly_price_cents:
+            parts.append(f"{money_filter(product.monthly_price_cents, product.currency)}/month")
+        if product.yearly_price_cents:
+            parts.append(f"{money_filter(product.yearly_price_cents, product.currency)}/year")
+        return " or ".join(parts) or "Subscription"
+    return "Free"

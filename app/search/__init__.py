@@ -1,0 +1,1 @@
+"""Product search over a Whoosh index, and search analytics."""

@@ -1,0 +1,23 @@
+"""`flask search reindex`: rebuild the index from the database and swap it in."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.group("search")
+def search_group() -> None:
+    """The product search index."""
+
+
+@search_group.command("reindex")
+@with_appcontext
+def reindex_command() -> None:
+    """Rebuild the index into a new directory, then switch to it atomically."""
+    from app.search.services import count_public_products, reindex_all
+
+    total = count_public_products()
+    with click.progressbar(length=total, label="Indexing products") as bar:
+        count = reindex_all(progress=bar.update)
+    click.echo(f"indexed {count} product(s)")

@@ -1,0 +1,119 @@
+"""Turn a product into the flat document the index stores (derived data, rebuilt at will)."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+
+# The Bayesian prior: every product starts as if it had PRIOR_WEIGHT reviews averaging
+# PRIOR_MEAN, so 3 five-star reviews (3.85) do not outrank 300 at 4.5 (4.47).
+PRIOR_MEAN = 3.5
+PRIOR_WEIGHT = 10
+
+# (key, label, lowest cents, highest cents or None); "free" is the price type, not 0 cents.
+PRICE_BUCKETS: list[tuple[str, str, int, int | None]] = [
+    ("free", "Free", 0, 0),
+    ("under_10", "Under 10", 1, 999),
+    ("10_50", "10 to 50", 1000, 4999),
+    ("50_100", "50 to 100", 5000, 9999),
+    ("100_up", "100 and up", 10000, None),
+]
+# Stored per product as the floor of its average; a filter "3 & up" takes buckets >= 3.
+RATING_BUCKETS = ["4", "3", "2", "1"]
+UNRATED = "none"
+
+_markdown = MarkdownIt("commonmark")
+
+
+def bayesian_rating(average: float, count: int) -> float:
+    count = max(0, int(count or 0))
+    total = float(average or 0) * count
+    return round((PRIOR_MEAN * PRIOR_WEIGHT + total) / (PRIOR_WEIGHT + count), 4)
+
+
+def price_bucket(price_type: str, cents: int) -> str:
+    if price_type == "free" or cents <= 0:
+        return "free"
+    for key, _label, low, high in PRICE_BUCKETS[1:]:
+        if cents >= low and (high is None or cents <= high):
+            return key
+    return PRICE_BUCKETS[-1][0]
+
+
+def rating_bucket(average: float, count: int) -> str:
+    if not count:
+        return UNRATED
+    return str(max(1, min(4, int(average or 0))))
+
+
+def plain_text(markdown: str | None) -> str:
+    """The words of a Markdown description, without markup."""
+    if not markdown:
+        return ""
+    rendered = _markdown.render(markdown)
+    return html.unescape(nh3.clean(rendered, tags=set())).strip()
+
+
+def _timestamp(value: datetime | None) -> int:
+    if value is None:
+        return 0
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp())
+
+
+def product_document(product: Any) -> dict[str, Any]:
+    """The index document for ``product`` (a Product, or anything with the same attributes)."""
+    category = product.category
+    trail = list(category.path) if category is not None else []
+    vendor = product.vendor
+    tags = [tag.name for tag in product.tags]
+    node_types = list(product.node_types or [])
+    services = list(product.services or [])
+    price = int(product.display_price_cents or 0)
+    rating_avg = float(product.rating_avg or 0)
+    rating_count = int(product.rating_count or 0)
+    return {
+        "id": str(product.id),
+        "slug": product.slug,
+        "title": product.title or "",
+        "summary": product.short_description or "",
+        "description": plain_text(product.description_md),
+        "tags": " ".join(tags),
+        "category": " ".join(c.name for c in trail),
+        "vendor": vendor.store_name if vendor is not None else "",
+        # "n8n-nodes-base.httpRequest" -> words a shopper types ("http request").
+        "nodes": " ".join(_split_identifier(n) for n in node_types),
+        "services": " ".join(services),
+        "words": " ".join([product.title or "", *tags]),
+        "type": product.type or "",
+        "category_path": ",".join(c.slug for c in trail),
+        "category_slug": category.slug if category is not None else "",
+        "category_name": category.name if category is not None else "",
+        "category_trail": {c.slug: c.name for c in trail},
+        "vendor_slug": vendor.slug if vendor is not None else "",
+        "vendor_name": vendor.store_name if vendor is not None else "",
+        "price_type": product.price_type or "",
+        "price_bucket": price_bucket(product.price_type, price),
+        "complexity": product.complexity or "",
+        "rating_bucket": rating_bucket(rating_avg, rating_count),
+        "tag_names": tags,
+        "currency": product.currency or "USD",
+        "price": price,
+        "rating": round(bayesian_rating(rating_avg, rating_count) * 1000),
+        "rating_avg": rating_avg,
+        "rating_count": rating_count,
+        "popularity": int(product.popularity or 0),
+        "published": _timestamp(product.published_at or product.created_at),
+    }
+
+
+def _split_identifier(name: str) -> str:
+    """n8n node ids are dotted camelCase; index the parts as words too."""
+    tail = name.rsplit(".", 1)[-1]
+    spaced = "".join(f" {ch.lower()}" if ch.isupper() else ch for ch in tail)
+    return f"{name} {spaced.strip()}"

@@ -1,0 +1,749 @@
+"""Search: safe query building, filters, facets, sorts, suggestions, analytics, index upkeep."""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import math
+import re
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from whoosh import query as wq
+from whoosh.reading import TermNotFound
+from whoosh.searching import Searcher
+
+from app.extensions import db
+from app.search import index as search_index
+from app.search.documents import PRICE_BUCKETS, RATING_BUCKETS, product_document
+from app.search.index import IndexUnavailable
+from app.search.models import SearchClick, SearchQuery
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 10
+PER_PAGE = 20
+MAX_PAGE = 500
+# How much a hit in each field counts; a title hit must outrank a body hit.
+FIELD_WEIGHTS: dict[str, float] = {
+    "title": 6.0,
+    "tags": 3.0,
+    "category": 2.0,
+    "vendor": 2.0,
+    "nodes": 1.5,
+    "services": 1.5,
+    "summary": 1.5,
+    "description": 1.0,
+}
+
+TYPES = {
+    "ai_agent": "AI agents",
+    "n8n_workflow": "n8n workflows",
+    "automation_asset": "Automation assets",
+}
+PRICE_TYPES = {"free": "Free", "one_time": "One-time", "subscription": "Subscription"}
+COMPLEXITIES = {"beginner": "Beginner", "intermediate": "Intermediate", "advanced": "Advanced"}
+PRICES = {key: label for key, label, _low, _high in PRICE_BUCKETS}
+RATINGS = {bucket: f"{bucket}★ & up" for bucket in RATING_BUCKETS}
+SORTS = {
+    "relevance": "Best match",
+    "newest": "Newest",
+    "price_asc": "Price: low to high",
+    "price_desc": "Price: high to low",
+    "rating": "Top rated",
+    "popular": "Most popular",
+}
+# Multi-select facets: query-string key -> (index field, allowed values and labels).
+FACETS: dict[str, tuple[str, dict[str, str]]] = {
+    "type": ("type", TYPES),
+    "price_type": ("price_type", PRICE_TYPES),
+    "price": ("price_bucket", PRICES),
+    "complexity": ("complexity", COMPLEXITIES),
+}
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Validated search input: anything unknown has already been dropped."""
+
+    q: str = ""
+    words: tuple[str, ...] = ()
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    category: str | None = None
+    rating: str | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    def active_filters(self) -> dict[str, Any]:
+        out: dict[str, Any] = {k: list(v) for k, v in self.filters.items() if v}
+        if self.category:
+            out["category"] = self.category
+        if self.rating:
+            out["rating"] = self.rating
+        return out
+
+    def query_args(self, **changes: Any) -> dict[str, Any]:
+        """The query string for this search with ``changes`` applied (for links)."""
+        args: dict[str, Any] = {"q": self.q} if self.q else {}
+        args.update({k: list(v) for k, v in self.filters.items() if v})
+        if self.category:
+            args["category"] = self.category
+        if self.rating:
+            args["rating"] = self.rating
+        if self.sort != default_sort(self.q):
+            args["sort"] = self.sort
+        for key, value in changes.items():
+            if value is None or value == [] or value == "":
+                args.pop(key, None)
+            else:
+                args[key] = value
+        if args.get("page") == 1:
+            args.pop("page")
+        return args
+
+    def toggled(self, key: str, value: str) -> dict[str, Any]:
+        """Link arguments with ``value`` of facet ``key`` switched on or off (back to page 1)."""
+        current = list(self.filters.get(key, ()))
+        chosen = [v for v in current if v != value] if value in current else [*current, value]
+        return self.query_args(**{key: chosen, "page": None})
+
+
+@dataclass
+class Hit:
+    id: int
+    slug: str
+    title: str
+    summary: str
+    type: str
+    price: int
+    currency: str
+    price_type: str
+    rating_avg: float
+    rating_count: int
+    vendor_name: str
+    category_name: str
+    position: int
+
+
+@dataclass
+class FacetValue:
+    key: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class SearchResult:
+    params: SearchParams
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    suggestion: str | None = None
+    unavailable: bool = False
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def normalise_query(raw: str | None) -> str:
+    """NFKC, no control characters, collapsed spaces, lower case, at most 200 characters."""
+    text = unicodedata.normalize("NFKC", (raw or "")[: MAX_QUERY_CHARS * 4])
+    text = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
+    return " ".join(text.split()).lower()[:MAX_QUERY_CHARS].strip()
+
+
+def default_sort(q: str) -> str:
+    return "relevance" if q else "newest"
+
+
+def parse_params(args: Mapping[str, Any]) -> SearchParams:
+    """Validate a query string (a werkzeug MultiDict or a dict of lists); never raises."""
+
+    def get_list(key: str) -> list[str]:
+        if hasattr(args, "getlist"):
+            values = args.getlist(key)
+        else:
+            raw = args.get(key, [])
+            values = raw if isinstance(raw, list | tuple) else [raw]
+        return [str(v)[:80] for v in values[:20]]
+
+    def get_one(key: str) -> str:
+        values = get_list(key)
+        return values[0].strip() if values else ""
+
+    q = normalise_query(get_one("q") if get_list("q") else "")
+    words = tuple(_WORD.findall(q))[:MAX_TERMS]
+    filters = {}
+    for key, (_field, allowed) in FACETS.items():
+        chosen = tuple(dict.fromkeys(v for v in get_list(key) if v in allowed))
+        if chosen:
+            filters[key] = chosen
+    category = get_one("category").lower()
+    rating = get_one("rating")
+    sort = get_one("sort")
+    try:
+        page = int(get_one("page") or 1)
+    except ValueError:
+        page = 1
+    return SearchParams(
+        q=q,
+        words=words,
+        filters=filters,
+        category=category if _SLUG.match(category) else None,
+        rating=rating if rating in RATINGS else None,
+        sort=sort if sort in SORTS else default_sort(q),
+        page=min(max(page, 1), MAX_PAGE),
+    )
+
+
+def build_query(schema: Any, words: Iterable[str]) -> wq.Query | None:
+    """A Whoosh query for ``words`` (every word in some field); used by more_like_this."""
+    clauses: list[wq.Query] = []
+    for word in words:
+        alternatives: list[wq.Query] = []
+        for name, weight in FIELD_WEIGHTS.items():
+            tokens = dict.fromkeys(schema[name].process_text(word, mode="query"))
+            alternatives.extend(wq.Term(name, token, boost=weight) for token in tokens)
+        if alternatives:
+            clauses.append(wq.Or(alternatives))
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else wq.And(clauses)
+
+
+# Matching and ranking run on cached per-term doc sets rather than Whoosh's matchers: set
+# algebra is C-speed, and facet counting needs the full matched set anyway. A word scores
+# its best field's weight times its idf (title beats tags beats body); ties go to popularity.
+_TERM_CACHE_SIZE = 1024
+PREFIX_WEIGHT = 2.0
+MAX_PREFIX_TERMS = 50
+
+
+def _term_docs(searcher: Searcher, cache: dict[str, Any], name: str, token: str) -> set[int]:
+    terms: OrderedDict[tuple[str, str], set[int]] = cache.setdefault("terms", OrderedDict())
+    key = (name, token)
+    docs = terms.get(key)
+    if docs is None:
+        try:
+            docs = set(searcher.reader().postings(name, token).all_ids())
+        except TermNotFound:
+            docs = set()
+        terms[key] = docs
+        if len(terms) > _TERM_CACHE_SIZE:
+            terms.popitem(last=False)
+    else:
+        terms.move_to_end(key)
+    return docs
+
+
+def _word_fields(
+    searcher: Searcher, cache: dict[str, Any], word: str, is_last: bool
+) -> list[tuple[float, set[int]]]:
+    """(weight, docs) per field the word can match, best weight first."""
+    schema = searcher.schema
+    fields: list[tuple[float, set[int]]] = []
+    for name, weight in FIELD_WEIGHTS.items():
+        docs: set[int] = set()
+        for token in dict.fromkeys(schema[name].process_text(word, mode="query")):
+            docs |= _term_docs(searcher, cache, name, token)
+        if docs:
+            fields.append((weight, docs))
+    if is_last and len(word) >= 3:
+        # As-you-type: the last word may be unfinished; match it as a title/tag word prefix.
+        expanded = searcher.reader().expand_prefix("words", word)
+        docs = set()
+        for count, term in enumerate(expanded):
+            if count >= MAX_PREFIX_TERMS:
+                break
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            docs |= _term_docs(searcher, cache, "words", text)
+        if docs:
+            fields.append((PREFIX_WEIGHT, docs))
+    fields.sort(key=lambda pair: -pair[0])
+    return fields
+
+
+def _match(
+    searcher: Searcher, cache: dict[str, Any], words: tuple[str, ...]
+) -> tuple[set[int] | None, list[tuple[set[int], list[tuple[float, set[int]]]]]]:
+    """Docs matching every word (None: no searchable word), and each word's field sets."""
+    per_word = []
+    for position, word in enumerate(words):
+        fields = _word_fields(searcher, cache, word, position == len(words) - 1)
+        analysable = any(
+            True
+            for name in FIELD_WEIGHTS
+            for _token in searcher.schema[name].process_text(word, mode="query")
+        )
+        if not analysable:  # a stop word ("and", "the"): it narrows nothing
+            continue
+        union: set[int] = set()
+        for _weight, docs in fields:
+            union |= docs
+        per_word.append((union, fields))
+    if not per_word:
+        return None, []
+    matched = min((u for u, _f in per_word), key=len)
+    for union, _fields in per_word:
+        if union is not matched:
+            matched = matched & union
+    return matched, per_word
+
+
+def _rank(
+    searcher: Searcher,
+    cache: dict[str, Any],
+    per_word: list[tuple[set[int], list[tuple[float, set[int]]]]],
+    docs: set[int],
+    end: int,
+) -> list[int]:
+    total = max(1, searcher.doc_count())
+    scores = dict.fromkeys(docs, 0.0)
+    for union, fields in per_word:
+        idf = math.log(1 + total / (1 + len(union)))
+        remaining = docs
+        for weight, field_docs in fields:
+            hit = remaining & field_docs
+            if hit:
+                add = weight * idf
+                for docnum in hit:
+                    scores[docnum] += add
+                remaining = remaining - hit
+                if not remaining:
+                    break
+    popularity = _column(searcher, cache, "popularity")
+    return heapq.nlargest(end, docs, key=lambda d: (scores[d], popularity[d]))
+
+
+def _postings(searcher: Searcher, cache: dict[str, Any], fieldname: str) -> dict[str, set[int]]:
+    """{value: docnums} for a facet field, built once per searcher generation."""
+    key = f"sets:{fieldname}"
+    if key not in cache:
+        reader = searcher.reader()
+        sets: dict[str, set[int]] = {}
+        for value in reader.lexicon(fieldname):
+            text = value.decode("utf-8") if isinstance(value, bytes) else value
+            sets[text] = set(reader.postings(fieldname, value).all_ids())
+        cache[key] = sets
+    return cache[key]
+
+
+def _all_docs(searcher: Searcher, cache: dict[str, Any]) -> set[int]:
+    if "all" not in cache:
+        cache["all"] = set(searcher.reader().all_doc_ids())
+    return cache["all"]
+
+
+def _column(searcher: Searcher, cache: dict[str, Any], fieldname: str) -> list[Any]:
+    key = f"col:{fieldname}"
+    if key not in cache:
+        cache[key] = list(searcher.reader().column_reader(fieldname))
+    return cache[key]
+
+
+def _union(sets: dict[str, set[int]], values: Iterable[str]) -> set[int]:
+    out: set[int] = set()
+    for value in values:
+        out |= sets.get(value, set())
+    return out
+
+
+def search(params: SearchParams, index_dir: Path | None = None) -> SearchResult:
+    """Run a search; a missing or broken index gives ``unavailable`` instead of raising."""
+    path = index_dir or search_index.configured_path()
+    try:
+        searcher, cache = search_index.current_searcher(path)
+        return _search(searcher, cache, params)
+    except IndexUnavailable as exc:
+        log.warning("search unavailable: %s", exc)
+    except Exception:  # a corrupt segment shows up only when read: degrade, never 500
+        log.exception("search failed")
+        search_index.reset_searchers()
+    return SearchResult(params=params, unavailable=True)
+
+
+def _search(searcher: Searcher, cache: dict[str, Any], params: SearchParams) -> SearchResult:
+    everything = _all_docs(searcher, cache)
+    matched, per_word = _match(searcher, cache, params.words)
+    if matched is None:
+        matched = everything
+
+    # One doc set per active filter group; facet counts leave their own group out.
+    groups: dict[str, set[int]] = {}
+    for key, values in params.filters.items():
+        groups[key] = _union(_postings(searcher, cache, FACETS[key][0]), values)
+    if params.category:
+        groups["category"] = _postings(searcher, cache, "category_path").get(params.category, set())
+    if params.rating:
+        wanted = [b for b in RATING_BUCKETS if b >= params.rating]
+        groups["rating"] = _union(_postings(searcher, cache, "rating_bucket"), wanted)
+
+    def narrowed(skip: str | None) -> set[int]:
+        docs = matched
+        for key, docs_in_group in sorted(groups.items(), key=lambda kv: len(kv[1])):
+            if key != skip:
+                docs = docs & docs_in_group
+        return docs
+
+    final = narrowed(None)
+    total = len(final)
+    pages = max(1, math.ceil(total / params.per_page))
+    page = min(params.page, pages)
+    start, end = (page - 1) * params.per_page, page * params.per_page
+
+    docnums = _page(searcher, cache, params, per_word, final, start, end)
+    hits = [_hit(searcher.stored_fields(d), start + i + 1) for i, d in enumerate(docnums)]
+    result = SearchResult(
+        params=params,
+        hits=hits,
+        total=total,
+        page=page,
+        pages=pages,
+        facets=_facets(searcher, cache, params, groups, narrowed),
+    )
+    if total == 0 and params.words:
+        result.suggestion = suggest(searcher, params.words)
+    return result
+
+
+def _page(
+    searcher: Searcher,
+    cache: dict[str, Any],
+    params: SearchParams,
+    per_word: list[tuple[set[int], list[tuple[float, set[int]]]]],
+    docs: set[int],
+    start: int,
+    end: int,
+) -> list[int]:
+    if not docs or start >= len(docs):
+        return []
+    sort = params.sort if (per_word or params.sort != "relevance") else "newest"
+    if sort == "relevance":
+        return _rank(searcher, cache, per_word, docs, end)[start:end]
+    columns = {
+        "newest": ("published", True),
+        "price_asc": ("price", False),
+        "price_desc": ("price", True),
+        "rating": ("rating", True),
+        "popular": ("popularity", True),
+    }
+    name, descending = columns[sort]
+    column = _column(searcher, cache, name)
+    pick = heapq.nlargest if descending else heapq.nsmallest
+    return pick(end, docs, key=column.__getitem__)[start:end]
+
+
+def _facets(
+    searcher: Searcher,
+    cache: dict[str, Any],
+    params: SearchParams,
+    groups: dict[str, set[int]],
+    narrowed: Any,
+) -> dict[str, list[FacetValue]]:
+    facets: dict[str, list[FacetValue]] = {}
+    for key, (fieldname, allowed) in FACETS.items():
+        base = narrowed(key)
+        sets = _postings(searcher, cache, fieldname)
+        chosen = params.filters.get(key, ())
+        facets[key] = [
+            FacetValue(value, label, len(base.intersection(sets.get(value, ()))), value in chosen)
+            for value, label in allowed.items()
+        ]
+    base = narrowed("rating")
+    buckets = _postings(searcher, cache, "rating_bucket")
+    running = 0
+    rating_values = []
+    for bucket in RATING_BUCKETS:  # highest first, so each count includes those above
+        running += len(base.intersection(buckets.get(bucket, ())))
+        rating_values.append(FacetValue(bucket, RATINGS[bucket], running, bucket == params.rating))
+    facets["rating"] = rating_values
+    base = narrowed("category")
+    names = _category_names(searcher, cache)
+    counted = [
+        FacetValue(
+            slug, names.get(slug, slug), len(base.intersection(docs)), slug == params.category
+        )
+        for slug, docs in _postings(searcher, cache, "category_path").items()
+    ]
+    counted = [c for c in counted if c.count or c.selected]
+    counted.sort(key=lambda c: (-c.count, c.label))
+    facets["category"] = counted[:20]
+    return facets
+
+
+def _category_names(searcher: Searcher, cache: dict[str, Any]) -> dict[str, str]:
+    """Category slug -> name, read from one stored document per category."""
+    if "category_names" not in cache:
+        names: dict[str, str] = {}
+        for slug, docs in _postings(searcher, cache, "category_path").items():
+            if docs:
+                stored = searcher.stored_fields(next(iter(docs)))
+                trail = (stored.get("category_trail") or {}) if stored else {}
+                names[slug] = trail.get(slug, slug.replace("-", " ").title())
+        cache["category_names"] = names
+    return cache["category_names"]
+
+
+def _hit(stored: Mapping[str, Any], position: int) -> Hit:
+    return Hit(
+        id=int(stored["id"]),
+        slug=stored.get("slug", ""),
+        title=stored.get("title", ""),
+        summary=stored.get("summary", ""),
+        type=stored.get("type", ""),
+        price=int(stored.get("price") or 0),
+        currency=stored.get("currency") or "USD",
+        price_type=stored.get("price_type", ""),
+        rating_avg=float(stored.get("rating_avg") or 0),
+        rating_count=int(stored.get("rating_count") or 0),
+        vendor_name=stored.get("vendor_name", ""),
+        category_name=stored.get("category_name", ""),
+        position=position,
+    )
+
+
+def suggest(searcher: Searcher, words: Iterable[str]) -> str | None:
+    """A corrected query from title and tag words, or None when nothing better is known."""
+    reader = searcher.reader()
+    corrector = searcher.corrector("words")
+    corrected, changed = [], False
+    for word in words:
+        if len(word) < 3 or reader.frequency("words", word) > 0:
+            corrected.append(word)
+            continue
+        options = corrector.suggest(word, limit=1, maxdist=2)
+        if options:
+            corrected.append(options[0])
+            changed = True
+        else:
+            corrected.append(word)
+    return " ".join(corrected) if changed else None
+
+
+def more_like_this(product_id: int, limit: int = 6, index_dir: Path | None = None) -> list[Hit]:
+    """Products similar to ``product_id`` by its title, tags, category and nodes; [] if unknown."""
+    path = index_dir or search_index.configured_path()
+    try:
+        searcher, _cache = search_index.current_searcher(path)
+        docnum = searcher.document_number(id=str(product_id))
+        if docnum is None:
+            return []
+        stored = searcher.stored_fields(docnum)
+        words = [*_WORD.findall(stored.get("title", "").lower()), *stored.get("tag_names", [])]
+        terms: list[wq.Query] = []
+        for word in dict.fromkeys(w.lower() for w in words):
+            for name in ("title", "tags", "words"):
+                terms.extend(
+                    wq.Term(name, token, boost=FIELD_WEIGHTS.get(name, 1.0))
+                    for token in dict.fromkeys(
+                        searcher.schema[name].process_text(word, mode="query")
+                    )
+                )
+        if stored.get("category_slug"):
+            terms.append(wq.Term("category_path", stored["category_slug"], boost=2.0))
+        if not terms:
+            return []
+        query = wq.AndNot(wq.Or(terms), wq.Term("id", str(product_id)))
+        results = searcher.search(query, limit=limit)
+        return [_hit(hit.fields(), i + 1) for i, hit in enumerate(results)]
+    except Exception:  # "Similar" is decoration: a broken index hides it
+        log.warning("more_like_this failed for %s", product_id, exc_info=True)
+        return []
+
+
+# Analytics ------------------------------------------------------------------------------
+
+
+def record_search(result: SearchResult) -> SearchQuery | None:
+    """Log a search (normalised text, result count, filters); not for empty or later pages."""
+    params = result.params
+    if not params.q or result.unavailable or params.page > 1:
+        return None
+    entry = SearchQuery(
+        query=params.q,
+        result_count=result.total,
+        filters=params.active_filters(),
+        sort=params.sort,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def record_click(product_id: int, query_id: int | None, position: int | None) -> str:
+    """Record a result click and return the product's slug; raise NotFound if not public."""
+    from app.catalog.models import Product
+    from app.errors import NotFound
+
+    product = db.session.get(Product, product_id)
+    if product is None or product.status != "approved":
+        raise NotFound()
+    query = db.session.get(SearchQuery, query_id) if query_id else None
+    db.session.add(
+        SearchClick(
+            product_id=product.id,
+            search_query_id=query.id if query is not None else None,
+            position=max(0, min(position or 0, 10_000)) or None,
+        )
+    )
+    return product.slug
+
+
+@dataclass
+class SearchReport:
+    top: list[tuple[str, int, int]]  # query, searches, clicks
+    zero: list[tuple[str, int]]
+    searches: int
+    clicks: int
+
+    @property
+    def click_through(self) -> float:
+        return self.clicks / self.searches if self.searches else 0.0
+
+
+def search_report(since: Any, limit: int = 25) -> SearchReport:
+    """Top queries with clicks, zero-result queries and overall click-through since ``since``."""
+    clicks_per_query = (
+        select(SearchQuery.query, func.count(SearchClick.id).label("clicks"))
+        .join(SearchClick, SearchClick.search_query_id == SearchQuery.id)
+        .where(SearchQuery.created_at >= since)
+        .group_by(SearchQuery.query)
+    )
+    clicks = dict(db.session.execute(clicks_per_query).tuples().all())
+    top = db.session.execute(
+        select(SearchQuery.query, func.count(SearchQuery.id).label("n"))
+        .where(SearchQuery.created_at >= since)
+        .group_by(SearchQuery.query)
+        .order_by(func.count(SearchQuery.id).desc(), SearchQuery.query)
+        .limit(limit)
+    ).tuples()
+    zero = db.session.execute(
+        select(SearchQuery.query, func.count(SearchQuery.id))
+        .where(SearchQuery.created_at >= since, SearchQuery.result_count == 0)
+        .group_by(SearchQuery.query)
+        .order_by(func.count(SearchQuery.id).desc(), SearchQuery.query)
+        .limit(limit)
+    ).tuples()
+    searches = db.session.scalar(
+        select(func.count(SearchQuery.id)).where(SearchQuery.created_at >= since)
+    )
+    total_clicks = db.session.scalar(
+        select(func.count(SearchClick.id)).where(SearchClick.created_at >= since)
+    )
+    return SearchReport(
+        top=[(q, n, clicks.get(q, 0)) for q, n in top],
+        zero=list(zero),
+        searches=searches or 0,
+        clicks=total_clicks or 0,
+    )
+
+
+# Index upkeep (the search queue is the only writer) ---------------------------------------
+
+
+def _public_products() -> Any:
+    from sqlalchemy.orm import selectinload
+
+    from app.catalog.models import Category, Product
+
+    return (
+        select(Product)
+        .where(Product.status == "approved")
+        .options(
+            selectinload(Product.vendor),
+            selectinload(Product.tags),
+            selectinload(Product.category).selectinload(Category.parent),
+        )
+        .order_by(Product.id)
+    )
+
+
+def reindex_all(index_dir: Path | None = None, progress: Any = None) -> int:
+    """Rebuild the whole index from the database into a new directory and swap it in.
+
+    ``progress`` is called with each indexed product (e.g. a click progress bar's update).
+    Returns the number of products indexed.
+    """
+    from app.catalog.models import Product
+
+    path = index_dir or search_index.configured_path()
+    total = db.session.scalar(
+        select(func.count()).select_from(Product).where(Product.status == "approved")
+    )
+
+    def documents() -> Iterable[dict[str, Any]]:
+        for product in db.session.scalars(_public_products().execution_options(yield_per=500)):
+            yield product_document(product)
+            if progress is not None:
+                progress(1)
+
+    return search_index.write_generation(path, documents(), large=(total or 0) > 5000)
+
+
+def count_public_products() -> int:
+    from app.catalog.models import Product
+
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(Product).where(Product.status == "approved")
+        )
+        or 0
+    )
+
+
+def sync_product(product_id: int, index_dir: Path | None = None) -> bool:
+    """Index ``product_id`` if it is approved, else remove it; True if it is now indexed.
+
+    Reads the current database state, so running it twice (or out of order) is harmless.
+    A missing or unreadable index is rebuilt from the database instead.
+    """
+    path = index_dir or search_index.configured_path()
+    product = db.session.scalar(
+        _public_products().where(_product_id_column() == product_id).limit(1)
+    )
+    try:
+        with search_index.writer(path) as w:
+            if product is None:
+                w.delete_by_term("id", str(product_id))
+            else:
+                w.update_document(**product_document(product))
+    except IndexUnavailable:
+        reindex_all(path)
+    return product is not None
+
+
+def _product_id_column() -> Any:
+    from app.catalog.models import Product
+
+    return Product.id
+
+
+def request_rebuild() -> None:
+    """Ask the search queue to rebuild the index once (deduplicated for two minutes)."""
+    from app.queue import enqueue, redis_connection
+
+    connection = redis_connection()
+    try:
+        if connection is not None and not connection.set(
+            "search:rebuild-requested", "1", nx=True, ex=120
+        ):
+            return
+        enqueue("search", "jobs.search.rebuild_index")
+    except Exception:  # noqa: BLE001 - the page still says "being rebuilt"; the sweep can retry
+        log.warning("could not request a search rebuild", exc_info=True)

@@ -1,0 +1,64 @@
+"""Search pages: results (page and htmx fragment from one URL), result clicks, admin analytics."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, redirect, request, url_for
+from flask_login import login_required
+from werkzeug.routing import BuildError
+
+from app.accounts.permissions import Permission, permission_required
+from app.extensions import db
+from app.htmx import render
+from app.search import services
+from app.timeutil import utcnow
+
+bp = Blueprint("search", __name__)
+
+REPORT_DAYS = (1, 7, 30, 90)
+
+
+@bp.get("/search")
+def search_GET():
+    params = services.parse_params(request.args)
+    result = services.search(params)
+    logged = services.record_search(result)
+    db.session.commit()
+    if result.unavailable:
+        services.request_rebuild()
+    return render(
+        "search/search.html",
+        "search_results",
+        result=result,
+        params=params,
+        query_id=logged.id if logged is not None else None,
+        sorts=services.SORTS,
+    )
+
+
+@bp.get("/search/click/<int:product_id>")
+def click_GET(product_id: int):
+    query_id = request.args.get("qid", type=int)
+    position = request.args.get("pos", type=int)
+    slug = services.record_click(product_id, query_id, position)
+    db.session.commit()
+    # The target is built from the product, never taken from the request: no open redirect.
+    return redirect(product_url(slug), code=303)
+
+
+def product_url(slug: str) -> str:
+    try:
+        return url_for("catalog.product_GET", slug=slug)
+    except BuildError:  # the catalog's product page may not be registered yet
+        return f"/products/{slug}"
+
+
+@bp.get("/admin/search")
+@login_required
+@permission_required(Permission.MODERATE)
+def admin_GET():
+    days = request.args.get("days", type=int)
+    days = days if days in REPORT_DAYS else 30
+    report = services.search_report(utcnow() - timedelta(days=days))
+    return render("search/admin.html", None, report=report, days=days, choices=REPORT_DAYS)

@@ -1,0 +1,1 @@
+"""Vendors: applications to sell, verification and public storefronts."""

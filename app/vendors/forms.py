@@ -1,0 +1,49 @@
+"""The application to sell and the admin's decline form."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from app.forms import options
+
+# ISO 3166-1 alpha-2 codes of countries a payout provider can pay out to, as (code, name).
+COUNTRIES = [
+    ("AR", "Argentina"), ("AU", "Australia"), ("AT", "Austria"), ("BE", "Belgium"),
+    ("BR", "Brazil"), ("BG", "Bulgaria"), ("CA", "Canada"), ("CL", "Chile"),
+    ("CO", "Colombia"), ("HR", "Croatia"), ("CY", "Cyprus"), ("CZ", "Czechia"),
+    ("DK", "Denmark"), ("EG", "Egypt"), ("EE", "Estonia"), ("FI", "Finland"),
+    ("FR", "France"), ("DE", "Germany"), ("GH", "Ghana"), ("GR", "Greece"),
+    ("HK", "Hong Kong"), ("HU", "Hungary"), ("IS", "Iceland"), ("IN", "India"),
+    ("ID", "Indonesia"), ("IE", "Ireland"), ("IL", "Israel"), ("IT", "Italy"),
+    ("JP", "Japan"), ("KE", "Kenya"), ("LV", "Latvia"), ("LT", "Lithuania"),
+    ("LU", "Luxembourg"), ("MY", "Malaysia"), ("MT", "Malta"), ("MX", "Mexico"),
+    ("MA", "Morocco"), ("NL", "Netherlands"), ("NZ", "New Zealand"), ("NG", "Nigeria"),
+    ("NO", "Norway"), ("PK", "Pakistan"), ("PE", "Peru"), ("PH", "Philippines"),
+    ("PL", "Poland"), ("PT", "Portugal"), ("RO", "Romania"), ("SA", "Saudi Arabia"),
+    ("SG", "Singapore"), ("SK", "Slovakia"), ("SI", "Slovenia"), ("ZA", "South Africa"),
+    ("KR", "South Korea"), ("ES", "Spain"), ("SE", "Sweden"), ("CH", "Switzerland"),
+    ("TW", "Taiwan"), ("TH", "Thailand"), ("TR", "Türkiye"), ("UA", "Ukraine"),
+    ("AE", "United Arab Emirates"), ("GB", "United Kingdom"), ("US", "United States"),
+    ("VN", "Vietnam"),
+]  # fmt: skip
+
+
+class ApplyForm(FlaskForm):
+    store_name = StringField("Store name", validators=[DataRequired(), Length(min=2, max=80)])
+    slug = StringField("Store address", validators=[DataRequired(), Length(min=3, max=60)])
+    bio = TextAreaField("About your store", validators=[Optional(), Length(max=2_000)])
+    support_email = EmailField(
+        "Support email",
+        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
+    )
+    country = SelectField(
+        "Country",
+        choices=options([("", "Choose…"), *COUNTRIES]),
+        validators=[DataRequired("Choose your country.")],
+    )
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (the applicant reads this)", validators=[DataRequired(), Length(max=2_000)]
+    )

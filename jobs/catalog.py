@@ -1,0 +1,28 @@
+"""Jobs reacting to catalog and vendor events: the vendor hears about every decision."""
+
+from app.catalog import services as catalog
+from app.outbox.services import deliver_once
+from app.vendors import services as vendors
+from jobs import job
+
+
+@job
+def notify_listing_decision(event_id: str) -> bool:
+    """Email the vendor the outcome of a review of their listing (idempotent per event)."""
+    return deliver_once(
+        event_id,
+        "notify_listing_decision",
+        lambda event: catalog.notify_vendor_of_decision(
+            int(event.payload["product_id"]), event.name
+        ),
+    )
+
+
+@job
+def notify_vendor_decision(event_id: str) -> bool:
+    """Email an applicant whether their store was approved or declined."""
+    return deliver_once(
+        event_id,
+        "notify_vendor_decision",
+        lambda event: vendors.send_decision_email(int(event.payload["vendor_id"]), event.name),
+    )

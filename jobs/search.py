@@ -1,0 +1,27 @@
+"""Jobs of the `search` queue, the index's only writer: keep products in sync, rebuild."""
+
+from app.outbox.services import deliver_once
+from app.search import services
+from jobs import job
+
+
+@job
+def index_product(event_id: str) -> bool:
+    """Index the event's product if it is approved now, else remove it (idempotent)."""
+    return deliver_once(
+        event_id,
+        "index_product",
+        lambda event: services.sync_product(int(event.payload["product_id"])),
+    )
+
+
+@job
+def rebuild_index() -> int:
+    """Rebuild the whole index from the database (missing or corrupt index, or on demand)."""
+    from app.queue import redis_connection
+
+    count = services.reindex_all()
+    connection = redis_connection()
+    if connection is not None:
+        connection.delete("search:rebuild-requested")
+    return count

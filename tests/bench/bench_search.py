@@ -1,0 +1,462 @@
+"""Search benchmark: seed N generated products, index them, measure in-process search latency.
+
+Run: .venv/bin/python tests/bench/bench_search.py [--sizes 10000,100000]
+Prints `name: value unit` lines. With the catalog tables present (migration 0002) products are
+bulk-inserted into a temporary SQLite database and indexed from it (the real reindex path);
+``--no-db`` (or no catalog yet) indexes the same generated documents directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from app.search import index as search_index  # noqa: E402
+from app.search import services  # noqa: E402
+from app.search.documents import bayesian_rating, price_bucket, rating_bucket  # noqa: E402
+
+SERVICES = [
+    "gmail",
+    "slack",
+    "notion",
+    "hubspot",
+    "salesforce",
+    "airtable",
+    "shopify",
+    "stripe",
+    "discord",
+    "telegram",
+    "twitter",
+    "linkedin",
+    "openai",
+    "anthropic",
+    "pinecone",
+    "postgres",
+    "mysql",
+    "sheets",
+    "calendar",
+    "zendesk",
+    "intercom",
+    "jira",
+    "github",
+    "gitlab",
+    "trello",
+    "asana",
+    "clickup",
+    "mailchimp",
+    "sendgrid",
+    "twilio",
+    "whatsapp",
+    "dropbox",
+    "drive",
+    "s3",
+]
+VERBS = [
+    "sync",
+    "send",
+    "summarise",
+    "classify",
+    "enrich",
+    "scrape",
+    "monitor",
+    "route",
+    "translate",
+    "extract",
+    "generate",
+    "schedule",
+    "backup",
+    "triage",
+    "qualify",
+    "score",
+    "draft",
+    "post",
+    "transcribe",
+    "index",
+    "alert",
+]
+NOUNS = [
+    "leads",
+    "invoices",
+    "emails",
+    "tickets",
+    "orders",
+    "reports",
+    "contacts",
+    "posts",
+    "documents",
+    "meetings",
+    "reviews",
+    "candidates",
+    "payments",
+    "subscriptions",
+    "messages",
+    "calls",
+    "tasks",
+    "deals",
+    "products",
+    "prices",
+    "images",
+    "transcripts",
+    "newsletters",
+    "campaigns",
+    "feedback",
+    "inventory",
+]
+FILLER = [
+    "automation",
+    "workflow",
+    "agent",
+    "assistant",
+    "pipeline",
+    "template",
+    "fast",
+    "simple",
+    "reliable",
+    "team",
+    "daily",
+    "weekly",
+    "realtime",
+    "secure",
+    "custom",
+    "smart",
+    "ai",
+    "powered",
+    "no",
+    "code",
+    "setup",
+    "minutes",
+    "guide",
+    "support",
+    "business",
+    "sales",
+    "marketing",
+    "operations",
+    "finance",
+    "hr",
+    "engineering",
+    "startup",
+    "agency",
+    "ecommerce",
+]
+CATEGORIES = ["marketing", "sales", "support", "operations", "finance", "engineering", "data"]
+TYPES = ["ai_agent", "n8n_workflow", "automation_asset"]
+PRICE_TYPES = ["free", "one_time", "subscription"]
+COMPLEXITIES = ["beginner", "intermediate", "advanced"]
+
+
+def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Plain product rows (the Product columns the index reads), deterministic for ``seed``."""
+    rnd = random.Random(seed)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    rows = []
+    for i in range(1, n + 1):
+        service = rnd.sample(SERVICES, 2)
+        verb, noun = rnd.choice(VERBS), rnd.choice(NOUNS)
+        title = f"{verb.title()} {noun} from {service[0].title()} to {service[1].title()}"
+        words = rnd.choices(FILLER + VERBS + NOUNS, k=40)
+        price_type = rnd.choices(PRICE_TYPES, weights=[3, 5, 2])[0]
+        price = 0 if price_type == "free" else rnd.choice([500, 900, 1900, 2900, 4900, 9900, 19900])
+        rows.append(
+            {
+                "id": i,
+                "slug": f"product-{i}",
+                "title": title,
+                "short_description": " ".join(words[:15]),
+                "description_md": " ".join(words),
+                "tags": rnd.sample(FILLER, 3),
+                "category": rnd.choice(CATEGORIES),
+                "vendor": f"vendor-{i % 500}",
+                "type": rnd.choice(TYPES),
+                "price_type": price_type,
+                "price_cents": price,
+                "complexity": rnd.choice(COMPLEXITIES),
+                "node_types": [f"n8n-nodes-base.{s}" for s in service],
+                "services": service,
+                "rating_avg": round(rnd.uniform(1, 5), 2),
+                "rating_count": rnd.choice([0, 0, 1, 3, 12, 40, 300]),
+                "popularity": rnd.randint(0, 50_000),
+                "published_at": start + timedelta(minutes=i),
+            }
+        )
+    return rows
+
+
+def row_document(row: dict[str, Any]) -> dict[str, Any]:
+    """The index document for a generated row (same fields product_document produces)."""
+    cat = row["category"]
+    return {
+        "id": str(row["id"]),
+        "slug": row["slug"],
+        "title": row["title"],
+        "summary": row["short_description"],
+        "description": row["description_md"],
+        "tags": " ".join(row["tags"]),
+        "category": cat,
+        "vendor": row["vendor"],
+        "nodes": " ".join(row["node_types"]),
+        "services": " ".join(row["services"]),
+        "words": " ".join([row["title"], *row["tags"]]),
+        "type": row["type"],
+        "category_path": cat,
+        "category_slug": cat,
+        "category_name": cat.title(),
+        "category_trail": {cat: cat.title()},
+        "vendor_slug": row["vendor"],
+        "vendor_name": row["vendor"],
+        "price_type": row["price_type"],
+        "price_bucket": price_bucket(row["price_type"], row["price_cents"]),
+        "complexity": row["complexity"],
+        "rating_bucket": rating_bucket(row["rating_avg"], row["rating_count"]),
+        "tag_names": row["tags"],
+        "currency": "USD",
+        "price": row["price_cents"],
+        "rating": round(bayesian_rating(row["rating_avg"], row["rating_count"]) * 1000),
+        "rating_avg": row["rating_avg"],
+        "rating_count": row["rating_count"],
+        "popularity": row["popularity"],
+        "published": int(row["published_at"].timestamp()),
+    }
+
+
+def seed_products(n: int, session: Any) -> int:
+    """Bulk-insert ``n`` approved products (vendors, categories, tags too) with SQLAlchemy core."""
+    from app.catalog.models import Category, Product, Tag, product_tags
+    from app.vendors.models import VendorProfile
+    from sqlalchemy import insert
+
+    from app.accounts.models import User
+
+    rows = generate(n)
+    now = datetime.now(UTC)
+    vendors = sorted({r["vendor"] for r in rows})
+    session.execute(
+        insert(User.__table__),
+        [
+            {
+                "email": f"{v}@bench.test",
+                "password_hash": "x",
+                "role": "vendor",
+                "first_name": "",
+                "last_name": "",
+                "bio": "",
+                "session_token": f"bench-{v}",
+                "password_changed_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for v in vendors
+        ],
+    )
+    user_ids = dict(
+        session.execute(
+            User.__table__.select().with_only_columns(User.__table__.c.email, User.__table__.c.id)
+        ).tuples()
+    )
+    session.execute(
+        insert(VendorProfile.__table__),
+        [
+            {
+                "user_id": user_ids[f"{v}@bench.test"],
+                "store_name": v.title(),
+                "slug": v,
+                "bio": "",
+                "support_email": f"{v}@bench.test",
+                "country": "US",
+                "status": "approved",
+                "is_verified": True,
+                "created_at": now,
+            }
+            for v in vendors
+        ],
+    )
+    vendor_ids = dict(
+        session.execute(
+            VendorProfile.__table__.select().with_only_columns(
+                VendorProfile.__table__.c.slug, VendorProfile.__table__.c.id
+            )
+        ).tuples()
+    )
+    session.execute(
+        insert(Category.__table__),
+        [
+            {"name": c.title(), "slug": c, "description": "", "position": i}
+            for i, c in enumerate(CATEGORIES)
+        ],
+    )
+    category_ids = dict(
+        session.execute(
+            Category.__table__.select().with_only_columns(
+                Category.__table__.c.slug, Category.__table__.c.id
+            )
+        ).tuples()
+    )
+    session.execute(insert(Tag.__table__), [{"name": t, "slug": t} for t in FILLER])
+    tag_ids = dict(
+        session.execute(
+            Tag.__table__.select().with_only_columns(Tag.__table__.c.name, Tag.__table__.c.id)
+        ).tuples()
+    )
+    for chunk in range(0, n, 5000):
+        batch = rows[chunk : chunk + 5000]
+        session.execute(
+            insert(Product.__table__),
+            [
+                {
+                    "id": r["id"],
+                    "vendor_id": vendor_ids[r["vendor"]],
+                    "slug": r["slug"],
+                    "status": "approved",
+                    "title": r["title"],
+                    "short_description": r["short_description"],
+                    "description_md": r["description_md"],
+                    "description_html": "",
+                    "type": r["type"],
+                    "category_id": category_ids[r["category"]],
+                    "price_type": r["price_type"],
+                    "currency": "USD",
+                    "price_cents": r["price_cents"],
+                    "price_monthly_cents": r["price_cents"] or None,
+                    "complexity": r["complexity"],
+                    "requirements": "",
+                    "node_types": r["node_types"],
+                    "services": r["services"],
+                    "credentials_required": [],
+                    "licence_commercial": True,
+                    "licence_redistribution": False,
+                    "licence_modification": True,
+                    "support_policy": "",
+                    "refund_policy": "",
+                    "screenshot_keys": [],
+                    "is_featured": False,
+                    "view_count": r["popularity"],
+                    "sales_count": 0,
+                    "download_count": 0,
+                    "rating_avg": r["rating_avg"],
+                    "rating_count": r["rating_count"],
+                    "created_at": r["published_at"],
+                    "updated_at": r["published_at"],
+                    "published_at": r["published_at"],
+                }
+                for r in batch
+            ],
+        )
+        session.execute(
+            insert(product_tags),
+            [{"product_id": r["id"], "tag_id": tag_ids[t]} for r in batch for t in r["tags"]],
+        )
+    session.commit()
+    return n
+
+
+QUERIES: list[dict[str, Any]] = [
+    {"q": "slack"},
+    {"q": "invoices"},
+    {"q": "gmail"},
+    {"q": "agent"},
+    {"q": "summarise"},
+    {"q": "hubspot leads"},
+    {"q": "sync orders"},
+    {"q": "stripe payments"},
+    {"q": "notion tasks"},
+    {"q": "slack", "type": ["ai_agent"]},
+    {"q": "emails", "price": ["10_50"], "complexity": ["beginner"]},
+    {"q": "", "type": ["n8n_workflow"], "rating": "4"},
+    {"q": "reports", "category": "finance"},
+    {"q": "slack", "sort": "price_asc"},
+    {"q": "gmail", "sort": "rating"},
+    {"q": "automation", "sort": "newest"},
+    {"q": "", "sort": "popular"},
+    {"q": "workflow", "sort": "price_desc", "page": "3"},
+    {"q": "telegram alert"},
+    {"q": "slak"},
+]
+
+
+def measure(path: Path, rounds: int) -> tuple[list[float], list[float]]:
+    cold, warm = [], []
+    for i in range(rounds):
+        for args in QUERIES:
+            params = services.parse_params(args)
+            start = time.perf_counter()
+            result = services.search(params, path)
+            elapsed = (time.perf_counter() - start) * 1000
+            assert not result.unavailable
+            (cold if i == 0 else warm).append(elapsed)
+    return cold, warm
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def bench(n: int, use_db: bool, rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "search"
+        start = time.perf_counter()
+        if use_db:
+            from flask_migrate import upgrade
+
+            from app import create_app
+            from app.extensions import db
+
+            app = create_app(
+                env={
+                    "APP_ENV": "test",
+                    "SECRET_KEY": "b" * 40,
+                    "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+                    "SEARCH_INDEX_DIR": str(path),
+                    "LOG_LEVEL": "WARNING",
+                }
+            )
+            with app.app_context():
+                upgrade()
+                seed_products(n, db.session)
+                print(f"seed_{n}: {time.perf_counter() - start:.1f} s")
+                start = time.perf_counter()
+                services.reindex_all(path)
+        else:
+            documents = (row_document(r) for r in generate(n))
+            search_index.write_generation(path, documents, large=n > 5000)
+        print(f"index_{n}: {time.perf_counter() - start:.1f} s")
+        start = time.perf_counter()
+        services.search(services.parse_params({}), path)
+        print(f"first_search_{n}: {(time.perf_counter() - start) * 1000:.1f} ms")
+        cold, warm = measure(path, rounds)
+        print(f"search_cold_p50_{n}: {statistics.median(cold):.1f} ms")
+        print(f"search_cold_p95_{n}: {pct(cold, 95):.1f} ms")
+        print(f"search_p50_{n}: {statistics.median(warm):.1f} ms")
+        print(f"search_p95_{n}: {pct(warm, 95):.1f} ms")
+        print(f"search_max_{n}: {max(warm):.1f} ms")
+        search_index.reset_searchers()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-db", action="store_true", help="index generated documents only")
+    args = parser.parse_args()
+    try:
+        import app.catalog.models  # noqa: F401
+    except ImportError:
+        use_db = False
+    else:
+        use_db = not args.no_db
+    print(f"mode: {'database' if use_db else 'documents'}")
+    for size in (int(s) for s in args.sizes.split(",") if s.strip()):
+        bench(size, use_db, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

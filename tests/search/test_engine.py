@@ -1,0 +1,266 @@
+"""The index and query engine on plain documents: no database, no Flask app."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from app.search import index as search_index
+from app.search import services
+from app.search.documents import bayesian_rating, price_bucket, rating_bucket
+
+_ids = itertools.count(1)
+
+
+def doc(**fields) -> dict:
+    n = next(_ids)
+    base = {
+        "id": str(n),
+        "slug": f"product-{n}",
+        "title": f"Product {n}",
+        "summary": "",
+        "description": "",
+        "tags": "",
+        "category": "Marketing",
+        "vendor": "Acme Bots",
+        "nodes": "",
+        "services": "",
+        "type": "n8n_workflow",
+        "category_path": "marketing",
+        "category_slug": "marketing",
+        "category_name": "Marketing",
+        "category_trail": {"marketing": "Marketing"},
+        "vendor_slug": "acme",
+        "vendor_name": "Acme Bots",
+        "price_type": "one_time",
+        "complexity": "beginner",
+        "tag_names": [],
+        "currency": "USD",
+        "price": 1500,
+        "rating_avg": 0.0,
+        "rating_count": 0,
+        "popularity": 0,
+        "published": 1_700_000_000 + n,
+    }
+    base.update(fields)
+    base["words"] = " ".join([base["title"], *base["tag_names"]])
+    base["price_bucket"] = price_bucket(base["price_type"], base["price"])
+    base["rating_bucket"] = rating_bucket(base["rating_avg"], base["rating_count"])
+    base["rating"] = round(bayesian_rating(base["rating_avg"], base["rating_count"]) * 1000)
+    return base
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path):
+    yield tmp_path / "search"
+    search_index.reset_searchers()
+
+
+def build(path: Path, *docs: dict) -> None:
+    search_index.write_generation(path, docs)
+
+
+def run(path: Path, **args) -> services.SearchResult:
+    return services.search(services.parse_params(args), path)
+
+
+def titles(result: services.SearchResult) -> list[str]:
+    return [hit.title for hit in result.hits]
+
+
+def test_title_hit_outranks_body_hit(index_dir):
+    build(
+        index_dir,
+        doc(title="Weekly digest", description="Sends an invoice reminder", popularity=999),
+        doc(title="Invoice chaser", popularity=0),
+    )
+    assert titles(run(index_dir, q="invoice")) == ["Invoice chaser", "Weekly digest"]
+
+
+def test_every_word_must_match_and_stemming(index_dir):
+    build(index_dir, doc(title="Email triage agent"), doc(title="Email sender"))
+    assert titles(run(index_dir, q="emails agents")) == ["Email triage agent"]
+
+
+def test_last_word_matches_as_prefix_while_typing(index_dir):
+    build(index_dir, doc(title="Spreadsheet sync"), doc(title="Slack bot"))
+    assert titles(run(index_dir, q="spreads")) == ["Spreadsheet sync"]
+
+
+def test_facet_counts_leave_their_own_group_out(index_dir):
+    build(
+        index_dir,
+        doc(title="Lead agent", type="ai_agent", price_type="free", price=0),
+        doc(title="Lead flow", type="n8n_workflow", price=2500),
+        doc(title="Lead sheet", type="automation_asset", price=20000, complexity="advanced"),
+        doc(title="Other", type="ai_agent"),
+    )
+    result = run(index_dir, q="lead", type=["ai_agent", "n8n_workflow"])
+    assert result.total == 2
+    counts = {f.key: (f.count, f.selected) for f in result.facets["type"]}
+    assert counts == {
+        "ai_agent": (1, True),
+        "n8n_workflow": (1, True),
+        "automation_asset": (1, False),
+    }
+    prices = {f.key: f.count for f in result.facets["price"]}
+    assert prices == {"free": 1, "under_10": 0, "10_50": 1, "50_100": 0, "100_up": 0}
+    assert {f.key: f.count for f in result.facets["complexity"]}["advanced"] == 0
+
+
+def test_rating_and_category_facets(index_dir):
+    build(
+        index_dir,
+        doc(
+            title="A",
+            rating_avg=4.8,
+            rating_count=10,
+            category_path="sales,sales-crm",
+            category_trail={"sales": "Sales", "sales-crm": "CRM"},
+        ),
+        doc(title="B", rating_avg=3.2, rating_count=5),
+        doc(title="C"),
+    )
+    result = run(index_dir)
+    assert {f.key: f.count for f in result.facets["rating"]} == {"4": 1, "3": 2, "2": 2, "1": 2}
+    cats = {f.key: (f.label, f.count) for f in result.facets["category"]}
+    assert cats["sales-crm"] == ("CRM", 1) and cats["marketing"] == ("Marketing", 2)
+    assert titles(run(index_dir, rating="3")) == ["B", "A"]
+    assert titles(run(index_dir, category="sales")) == ["A"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("newest", ["Gamma", "Beta", "Alpha"]),
+        ("price_asc", ["Beta", "Gamma", "Alpha"]),
+        ("price_desc", ["Alpha", "Gamma", "Beta"]),
+        ("popular", ["Gamma", "Alpha", "Beta"]),
+        ("rating", ["Alpha", "Beta", "Gamma"]),
+    ],
+)
+def test_sort_orders(index_dir, sort, expected):
+    build(
+        index_dir,
+        # 300 reviews at 4.5 beat 3 reviews at 5.0 (Bayesian mean).
+        doc(title="Alpha", price=9000, popularity=50, rating_avg=4.5, rating_count=300),
+        doc(title="Beta", price=500, popularity=10, rating_avg=5.0, rating_count=3),
+        doc(title="Gamma", price=1000, popularity=90),
+    )
+    assert titles(run(index_dir, sort=sort)) == expected
+
+
+def test_pagination_and_clamping(index_dir):
+    build(index_dir, *[doc(title=f"Widget {i}") for i in range(45)])
+    first = run(index_dir, q="widget")
+    assert (first.total, first.pages, len(first.hits)) == (45, 3, 20)
+    last = run(index_dir, q="widget", page="99")
+    assert (last.page, len(last.hits)) == (3, 5)
+    assert last.hits[0].position == 41
+    assert run(index_dir, q="widget", page="-3").page == 1
+    assert run(index_dir, q="widget", page="x").page == 1
+    seen = {h.id for p in (1, 2, 3) for h in run(index_dir, q="widget", page=str(p)).hits}
+    assert len(seen) == 45
+
+
+def test_unknown_filter_values_are_ignored():
+    params = services.parse_params(
+        {
+            "type": ["ai_agent", "bogus"],
+            "price": ["free", "1e9"],
+            "rating": "9",
+            "category": "../etc",
+            "sort": "drop table",
+            "complexity": ["beginner"] * 50,
+        }
+    )
+    assert params.filters == {
+        "type": ("ai_agent",),
+        "price": ("free",),
+        "complexity": ("beginner",),
+    }
+    assert params.rating is None and params.category is None and params.sort == "newest"
+
+
+def test_did_you_mean(index_dir):
+    build(index_dir, doc(title="Invoice reminder", tag_names=["billing"]))
+    result = run(index_dir, q="invoise")
+    assert result.total == 0 and result.suggestion == "invoice"
+    assert run(index_dir, q="biling").suggestion == "billing"
+
+
+HOSTILE = [
+    "title:x",
+    "*a*",
+    "a" * 5000,
+    'unbalanced "quote',
+    "AND",
+    "OR NOT",
+    "\x00\x07\x1b[31m ctrl",
+    "(",
+    ")",
+    "-",
+    "+",
+    "~2",
+    "^3",
+    "[a TO z]",
+    "{}",
+    "\\",
+    "🤖 emoji ünïcödé 日本語",
+    "\u202e\u200b rtl",
+    "x" * 199 + "é",
+    " ".join(["word"] * 500),
+]
+
+
+@pytest.mark.parametrize("q", HOSTILE)
+def test_hostile_queries_never_raise(index_dir, q):
+    build(index_dir, doc(title="Title x agent"))
+    result = run(index_dir, q=q)
+    assert not result.unavailable
+    assert len(result.params.q) <= services.MAX_QUERY_CHARS
+    assert "\x00" not in result.params.q
+
+
+def test_field_syntax_is_not_interpreted(index_dir):
+    build(index_dir, doc(title="Alpha", vendor="Zeta"), doc(title="Zeta"))
+    # "vendor:zeta" is two plain words, not a field query: nothing has "vendor" in it.
+    assert run(index_dir, q="vendor:zeta").total == 0
+    assert run(index_dir, q="*eta").total == 0  # no wildcard expansion
+
+
+def test_missing_and_corrupt_index_degrade(index_dir):
+    assert run(index_dir, q="x").unavailable
+    index_dir.mkdir(parents=True)
+    (index_dir / "_products_1.toc").write_bytes(b"garbage" * 10)
+    (index_dir / "junk.seg").write_bytes(b"\x00\xff" * 100)
+    assert run(index_dir, q="x").unavailable
+    build(index_dir, doc(title="Recovered"))  # a rebuild swaps a real index in
+    assert titles(run(index_dir, q="recovered")) == ["Recovered"]
+    assert index_dir.is_symlink()
+
+
+def test_swap_keeps_readers_working_and_drops_old_generations(index_dir):
+    build(index_dir, doc(title="First"))
+    assert run(index_dir, q="first").total == 1
+    build(index_dir, doc(title="Second"))
+    assert run(index_dir, q="first").total == 0 and run(index_dir, q="second").total == 1
+    build(index_dir, doc(title="Third"))
+    generations = list(index_dir.parent.glob("search.gen-*"))
+    assert len(generations) == 2  # the current one and the one readers may still hold
+
+
+def test_live_writer_updates_and_deletes(index_dir):
+    build(index_dir, doc(id="7", title="Old title"))
+    with search_index.writer(index_dir) as w:
+        w.update_document(**doc(id="7", title="New title"))
+    assert titles(run(index_dir, q="title")) == ["New title"]
+    with search_index.writer(index_dir) as w:
+        w.delete_by_term("id", "7")
+    assert run(index_dir).total == 0
+
+
+def test_bayesian_rating_prefers_many_good_reviews():
+    assert bayesian_rating(4.5, 300) > bayesian_rating(5.0, 3) > bayesian_rating(0, 0)
