@@ -100,6 +100,25 @@ FIELD_LABELS = {
     "refund_policy": "Refund policy",
 }
 
+# What an absent or empty value means; fields not named here may stay None.
+FIELD_DEFAULTS: dict[str, Any] = {
+    "title": "",
+    "short_description": "",
+    "description_md": "",
+    "type": "n8n_workflow",
+    "price_type": "free",
+    "currency": "USD",
+    "price_cents": 0,
+    "complexity": "beginner",
+    "requirements": "",
+    "n8n_version": "",
+    "licence_commercial": False,
+    "licence_redistribution": False,
+    "licence_modification": False,
+    "support_policy": "",
+    "refund_policy": "",
+}
+
 # Reasons a moderator gives; each says what the vendor can do about it.
 REASON_CODES: dict[str, str] = {
     "description": "The description does not say clearly what the product does and how.",
@@ -335,7 +354,10 @@ def working_values(product: Product) -> dict[str, Any]:
 def _checked_values(values: dict[str, Any]) -> dict[str, Any]:
     """Normalise and check the rules a form cannot see alone; raises ListingError."""
     data = {name: values.get(name) for name in LISTING_FIELDS}
-    data["tags"] = clean_list(values.get("tags") or [], MAX_TAGS, 40)
+    for name, default in FIELD_DEFAULTS.items():
+        if data[name] is None:
+            data[name] = default
+    data["tags"] = sorted(clean_list(values.get("tags") or [], MAX_TAGS, 40), key=str.lower)
     data["node_types"] = clean_list(values.get("node_types") or [], 100, 120)
     data["credentials_required"] = clean_list(values.get("credentials_required") or [], 50, 120)
     data["screenshot_keys"] = list(values.get("screenshot_keys") or [])[:MAX_SCREENSHOTS]

@@ -25,13 +25,12 @@ bp = Blueprint("catalog", __name__)
 INVALID = 422
 
 
-@bp.app_context_processor
-def catalog_labels() -> dict[str, Any]:
-    return {
-        "TYPE_LABELS": TYPE_LABELS,
-        "PRICE_TYPE_LABELS": PRICE_TYPE_LABELS,
-        "STATUS_LABELS": STATUS_LABELS,
-    }
+@bp.record_once
+def _template_globals(state: Any) -> None:
+    # Globals, not a context processor: imported macros (product cards) see them too.
+    state.app.jinja_env.globals.update(
+        TYPE_LABELS=TYPE_LABELS, PRICE_TYPE_LABELS=PRICE_TYPE_LABELS, STATUS_LABELS=STATUS_LABELS
+    )
 
 
 def _page_number() -> int:
