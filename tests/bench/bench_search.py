@@ -230,11 +230,11 @@ def row_document(row: dict[str, Any]) -> dict[str, Any]:
 
 def seed_products(n: int, session: Any) -> int:
     """Bulk-insert ``n`` approved products (vendors, categories, tags too) with SQLAlchemy core."""
-    from app.catalog.models import Category, Product, Tag, product_tags
-    from app.vendors.models import VendorProfile
     from sqlalchemy import insert
 
     from app.accounts.models import User
+    from app.catalog.models import Category, Product, Tag, product_tags
+    from app.vendors.models import VendorProfile
 
     rows = generate(n)
     now = datetime.now(UTC)

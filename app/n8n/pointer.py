@@ -1,0 +1,42 @@
+"""JSON pointers (RFC 6901): build them from path parts and resolve them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+def escape(part: str | int) -> str:
+    """One reference token: ``~`` becomes ``~0`` and ``/`` becomes ``~1`` (in that order)."""
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def join(base: str, *parts: str | int) -> str:
+    return base + "".join("/" + escape(p) for p in parts)
+
+
+def from_parts(parts: Iterable[str | int]) -> str:
+    return join("", *parts)
+
+
+def split(pointer: str) -> list[str]:
+    if pointer == "":
+        return []
+    if not pointer.startswith("/"):
+        raise ValueError("a JSON pointer is empty or starts with '/'")
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
+
+
+def resolve(document: Any, pointer: str) -> Any:
+    """The value at ``pointer``; raises KeyError/IndexError/ValueError when it is absent."""
+    value = document
+    for part in split(pointer):
+        if isinstance(value, list):
+            if not part.isdigit():
+                raise ValueError(f"array index expected, got {part!r}")
+            value = value[int(part)]
+        elif isinstance(value, dict):
+            value = value[part]
+        else:
+            raise KeyError(part)
+    return value
