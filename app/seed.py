@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from app.accounts.models import User
 from app.accounts.permissions import Role
 from app.accounts.services import find_user_by_email, hash_password
+from app.catalog.seed_data import seed_catalog
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -19,6 +20,7 @@ DEMO_ACCOUNTS = [
 
 
 def seed() -> Iterator[str]:
+    """Create the demo accounts, then the demo catalog (app.catalog.seed_data); idempotent."""
     for email, role, first, last in DEMO_ACCOUNTS:
         if find_user_by_email(email) is not None:
             yield f"exists: {email}"
@@ -35,3 +37,4 @@ def seed() -> Iterator[str]:
         )
         yield f"created: {email} ({role.value})"
     db.session.commit()
+    yield from seed_catalog()
