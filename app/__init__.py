@@ -49,6 +49,13 @@ def register_extensions(app: Flask) -> None:
 
     configure_logging(app)
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from sqlalchemy import event
+
+        from app.extensions import tune_sqlite
+
+        with app.app_context():
+            event.listen(db.engine, "connect", tune_sqlite)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)

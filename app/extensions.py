@@ -30,3 +30,13 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def tune_sqlite(dbapi_connection, _record) -> None:
+    """SQLite as a web app's store: readers never wait for the writer (WAL), commits sync at
+    checkpoints rather than on every transaction, and a busy writer is waited for, not failed."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

@@ -7,7 +7,7 @@ import logging
 import math
 import re
 import unicodedata
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -538,34 +538,59 @@ def suggest(searcher: Searcher, words: Iterable[str]) -> str | None:
 
 
 def more_like_this(product_id: int, limit: int = 6, index_dir: Path | None = None) -> list[Hit]:
-    """Products similar to ``product_id`` by its title, tags, category and nodes; [] if unknown."""
+    """Products similar to ``product_id`` by its title, tags and category; [] if unknown."""
     path = index_dir or search_index.configured_path()
     try:
-        searcher, _cache = search_index.current_searcher(path)
-        docnum = searcher.document_number(id=str(product_id))
-        if docnum is None:
-            return []
-        stored = searcher.stored_fields(docnum)
-        words = [*_WORD.findall(stored.get("title", "").lower()), *stored.get("tag_names", [])]
-        terms: list[wq.Query] = []
-        for word in dict.fromkeys(w.lower() for w in words):
-            for name in ("title", "tags", "words"):
-                terms.extend(
-                    wq.Term(name, token, boost=FIELD_WEIGHTS.get(name, 1.0))
-                    for token in dict.fromkeys(
-                        searcher.schema[name].process_text(word, mode="query")
-                    )
-                )
-        if stored.get("category_slug"):
-            terms.append(wq.Term("category_path", stored["category_slug"], boost=2.0))
-        if not terms:
-            return []
-        query = wq.AndNot(wq.Or(terms), wq.Term("id", str(product_id)))
-        results = searcher.search(query, limit=limit)
-        return [_hit(hit.fields(), i + 1) for i, hit in enumerate(results)]
+        searcher, cache = search_index.current_searcher(path)
+        # Per index generation: a product's neighbours change only when the index does.
+        remembered = cache.setdefault("more_like_this", {})
+        key = (product_id, limit)
+        if key not in remembered:
+            if len(remembered) >= MLT_CACHE_SIZE:
+                remembered.clear()
+            remembered[key] = _more_like_this(searcher, cache, product_id, limit)
+        return remembered[key]
     except Exception:  # "Similar" is decoration: a broken index hides it
         log.warning("more_like_this failed for %s", product_id, exc_info=True)
         return []
+
+
+MLT_CACHE_SIZE = 20_000
+MLT_WORDS = 8
+
+
+def _more_like_this(
+    searcher: Searcher, cache: dict[str, Any], product_id: int, limit: int
+) -> list[Hit]:
+    """Rank the product's category (or, if it is nearly empty, everything) by shared title and
+    tag words, then popularity (uncached).
+
+    Set arithmetic over cached postings rather than a scored Or query: an Or of a dozen
+    common words would score thousands of documents per product page.
+    """
+    docnum = searcher.document_number(id=str(product_id))
+    if docnum is None:
+        return []
+    stored = searcher.stored_fields(docnum)
+    words = [*_WORD.findall(stored.get("title", "").lower()), *stored.get("tag_names", [])]
+    category = stored.get("category_slug")
+    pool: set[int] | None = None
+    if category:
+        pool = _term_docs(searcher, cache, "category_path", category) - {docnum}
+        if len(pool) < limit:
+            pool = None
+    scores: Counter[int] = Counter(dict.fromkeys(pool, 0.0)) if pool is not None else Counter()
+    for word in list(dict.fromkeys(w.lower() for w in words))[:MLT_WORDS]:
+        for name in ("title", "tags"):
+            weight = FIELD_WEIGHTS.get(name, 1.0)
+            for token in dict.fromkeys(searcher.schema[name].process_text(word, mode="query")):
+                docs = _term_docs(searcher, cache, name, token)
+                for doc in docs if pool is None else docs & pool:
+                    scores[doc] += weight
+    scores.pop(docnum, None)
+    popularity = _column(searcher, cache, "popularity")
+    best = heapq.nlargest(limit, scores, key=lambda doc: (scores[doc], popularity[doc], -doc))
+    return [_hit(searcher.stored_fields(doc), i + 1) for i, doc in enumerate(best)]
 
 
 # Analytics ------------------------------------------------------------------------------

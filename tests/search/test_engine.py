@@ -264,3 +264,18 @@ def test_live_writer_updates_and_deletes(index_dir):
 
 def test_bayesian_rating_prefers_many_good_reviews():
     assert bayesian_rating(4.5, 300) > bayesian_rating(5.0, 3) > bayesian_rating(0, 0)
+
+
+def test_more_like_this_prefers_shared_words_in_the_same_category(app, make_product):
+    from app.search.services import more_like_this
+
+    base = make_product("Slack lead alerts", tags=["slack", "leads"], category_slug="sales")
+    close = make_product("Slack deal alerts", tags=["slack"], category_slug="sales")
+    same_category = make_product("Invoice export", category_slug="sales")
+    make_product("Slack standup bot", tags=["slack"], category_slug="productivity")
+    make_product("Weather report", category_slug="productivity")
+    with app.app_context():
+        hits = more_like_this(base, limit=2)
+        assert [h.id for h in hits] == [close, same_category]
+        assert more_like_this(base, limit=2) == hits  # remembered per index generation
+        assert more_like_this(999_999) == []
