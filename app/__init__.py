@@ -43,7 +43,7 @@ def create_app(
 
 
 def register_extensions(app: Flask) -> None:
-    from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from app.extensions import cache, csrf, db, htmx, limiter, login_manager, migrate
     from app.queue import init_redis
     from app.security import configure_logging
 
@@ -60,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login_GET"
     login_manager.login_message = "Please log in to see that page."

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -16,10 +17,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import nh3
+from flask import has_app_context
 from markdown_it import MarkdownIt
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from app.accounts.models import User
 from app.catalog.models import (
@@ -917,3 +921,49 @@ __all__ = [
     "transition",
     "update_listing",
 ]
+
+
+# --- cached public fragments follow the catalog ---------------------------------------------
+
+# Counters move on every page view; fragments may show them up to a minute late.
+_STAT_COLUMNS = frozenset(
+    {"view_count", "sales_count", "popularity", "rating_avg", "rating_count", "updated_at"}
+)
+_CHANGED = "catalog_changed"
+
+
+def _changes_content(obj: Any) -> bool:
+    if isinstance(obj, Product):
+        state = sa_inspect(obj)
+        return any(
+            attr.history.has_changes() for attr in state.attrs if attr.key not in _STAT_COLUMNS
+        )
+    return isinstance(obj, Category | Tag | VendorProfile)
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _note_catalog_changes(session: Session, _context: Any) -> None:
+    if session.info.get(_CHANGED):
+        return
+    if (
+        any(isinstance(o, Product | Category | Tag | VendorProfile) for o in session.new)
+        or any(isinstance(o, Product | Category | Tag | VendorProfile) for o in session.deleted)
+        or any(_changes_content(o) for o in session.dirty)
+    ):
+        session.info[_CHANGED] = True
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _expire_fragments(session: Session) -> None:
+    if session.info.pop(_CHANGED, False) and has_app_context():
+        from app.cache import bump_catalog_version
+
+        try:
+            bump_catalog_version()
+        except Exception:  # noqa: BLE001 - fragments then expire by their timeout instead
+            logging.getLogger(__name__).warning("could not expire fragments", exc_info=True)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_catalog_changes(session: Session) -> None:
+    session.info.pop(_CHANGED, None)

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
+from app.cache import fragment
 from app.catalog import services
 from app.catalog.forms import ListingForm
 from app.catalog.models import PRICE_TYPE_LABELS, STATUS_LABELS, TYPE_LABELS, Product
@@ -87,8 +97,24 @@ def category_GET(slug: str):
     sort = request.args.get("sort", "popular")
     if sort not in services.SORTS:
         sort = "popular"
-    page = services.category_products(category, _page_number(), sort)
-    return render("catalog/category.html", "results", category=category, page=page, sort=sort)
+    number = min(_page_number(), 10_000)
+    results = fragment(
+        f"category:{category.id}:{sort}:{number}",
+        lambda: render_template(
+            "catalog/_results.html",
+            page=services.category_products(category, number, sort),
+            endpoint="catalog.category_GET",
+            args={"slug": category.slug, "sort": sort},
+        ),
+    )
+    return render(
+        "catalog/category.html",
+        "results",
+        category=category,
+        results=results,
+        number=number,
+        sort=sort,
+    )
 
 
 @bp.get("/media/products/<name>")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, render_template
 from sqlalchemy import text
 
+from app.cache import fragment
 from app.extensions import db
 from app.htmx import render
 from app.outbox.services import count_pending
@@ -17,9 +18,15 @@ bp = Blueprint("core", __name__)
 def home():
     from app.catalog import services as catalog
 
-    return render(
-        "core/home.html", sections=catalog.home_sections(), categories=catalog.top_categories()
+    sections = fragment(
+        "home",
+        lambda: render_template(
+            "core/_home_sections.html",
+            sections=catalog.home_sections(),
+            categories=catalog.top_categories(),
+        ),
     )
+    return render("core/home.html", sections=sections)
 
 
 @bp.get("/about")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, flash, render_template, request, url_for
 from flask_login import current_user
 
 from app.accounts.permissions import Permission, permission_required
+from app.cache import fragment
 from app.catalog import services as catalog
 from app.extensions import db
 from app.htmx import redirect_to, render
 from app.vendors import services
 from app.vendors.forms import ApplyForm
-from app.vendors.models import VendorStatus
 
 bp = Blueprint("vendors", __name__)
 
@@ -64,14 +64,22 @@ def apply_POST():
 @bp.get("/vendors/<slug>")
 def storefront_GET(slug: str):
     vendor = services.public_vendor(slug)
-    page = catalog.vendor_products(vendor, request.args.get("page", 1, type=int) or 1)
+    number = min(request.args.get("page", 1, type=int) or 1, 10_000)
+    results = fragment(
+        f"vendor:{vendor.id}:{number}",
+        lambda: render_template(
+            "catalog/_results.html",
+            page=catalog.vendor_products(vendor, number),
+            endpoint="vendors.storefront_GET",
+            args={"slug": vendor.slug},
+        ),
+    )
     rating, reviews = catalog.vendor_rating(vendor)
     return render(
         "vendors/storefront.html",
         "results",
         vendor=vendor,
-        page=page,
+        results=results,
         rating=rating,
         reviews=reviews,
-        statuses=VendorStatus,
     )

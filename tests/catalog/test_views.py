@@ -356,3 +356,24 @@ def test_no_markup_from_vendors_reaches_pages(app, client, make_user):
     page = client.get(f"/products/{_slug(app, product_id)}").get_data(as_text=True)
     assert "<script>alert" not in page and "<img src=x" not in page
     assert re.search(r"&lt;script&gt;alert\(&#34;t&#34;\)", page)
+
+
+def test_cached_fragments_follow_catalog_changes_not_page_views(app, client, make_user):
+    from app.cache import catalog_version
+
+    create_category(app, "Ops")
+    first = create_product(app, make_user, "First bot", category_slug="ops")
+    assert "First bot" in client.get("/categories/ops").get_data(as_text=True)
+    assert "First bot" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        version = catalog_version()
+    client.get(f"/products/{_slug(app, first)}")  # a counted view changes only stats
+    with app.app_context():
+        assert catalog_version() == version
+    create_product(app, make_user, "Second bot", category_slug="ops")
+    assert "Second bot" in client.get("/categories/ops").get_data(as_text=True)
+    assert "Second bot" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Product, first).status = "suspended"
+        db.session.commit()
+    assert "First bot" not in client.get("/categories/ops").get_data(as_text=True)

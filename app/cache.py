@@ -1,0 +1,56 @@
+"""Rendered fragments every visitor shares, dropped whenever the catalog's content changes.
+
+A fragment's key carries the catalog version; bumping the version (after a commit that
+changed listings, categories or stores) makes every older fragment unreachable at once, and
+the cache's timeout bounds how stale counters such as views may get.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+
+from markupsafe import Markup
+
+from app.extensions import cache
+
+log = logging.getLogger(__name__)
+
+VERSION_KEY = "catalog-version"
+FRAGMENT_SECONDS = 60
+
+
+def catalog_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = bump_catalog_version()
+    return version
+
+
+def bump_catalog_version() -> str:
+    version = secrets.token_hex(6)
+    cache.set(VERSION_KEY, version, timeout=0)
+    return version
+
+
+def fragment(key: str, build: Callable[[], str], timeout: int = FRAGMENT_SECONDS) -> Markup:
+    """The HTML ``build()`` renders for ``key``, from the cache while the catalog is unchanged.
+
+    ``build`` must return a rendered template (escaped by Jinja). A cache outage costs speed,
+    never the page: the fragment is then rendered every time.
+    """
+    html, full_key = None, None
+    try:
+        full_key = f"fragment:{catalog_version()}:{key}"
+        html = cache.get(full_key)
+    except Exception:  # noqa: BLE001 - an unreachable cache is reported, not raised
+        log.warning("fragment cache unavailable", exc_info=True)
+    if html is None:
+        html = build()
+        try:
+            if full_key is not None:
+                cache.set(full_key, html, timeout=timeout)
+        except Exception:  # noqa: BLE001 - as above
+            log.warning("fragment cache unavailable", exc_info=True)
+    return Markup(html)  # noqa: S704 - rendered template output, escaped when it was built
