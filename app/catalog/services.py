@@ -20,10 +20,11 @@ import nh3
 from flask import has_app_context
 from markdown_it import MarkdownIt
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.accounts.models import User
 from app.catalog.models import (
@@ -706,7 +707,13 @@ def _public() -> Any:
 def public_product(slug: str) -> Product:
     """An approved product by slug; NotFound otherwise (drafts are never public)."""
     product = db.session.scalar(
-        _public().where(Product.slug == slug).options(selectinload(Product.tags))
+        select(Product)
+        .where(Product.status == ProductStatus.APPROVED, Product.slug == slug)
+        .options(
+            joinedload(Product.vendor),
+            joinedload(Product.category).joinedload(Category.parent),
+            selectinload(Product.tags),  # joined, SQLite plans the tag join badly (10x slower)
+        )
     )
     if product is None:
         raise NotFound()
@@ -836,23 +843,26 @@ def visitor_key(secret: str, identity: str, day: date) -> str:
 
 
 def record_view(product: Product, visitor: str, day: date) -> bool:
-    """Count one view per product, visitor and day; True if this one was new."""
-    seen = db.session.scalar(
-        select(ProductView.id).where(
-            ProductView.product_id == product.id,
-            ProductView.day == day,
-            ProductView.visitor == visitor,
-        )
+    """Count one view per product, visitor and day; True if this one was new.
+
+    One conditional insert (the unique constraint decides, so concurrent requests of the same
+    visitor count once) and, only for a new view, one counter update.
+    """
+    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else postgresql_insert
+    added = db.session.execute(
+        insert(ProductView)
+        .values(product_id=product.id, day=day, visitor=visitor)
+        .on_conflict_do_nothing(index_elements=["product_id", "day", "visitor"])
+        .returning(ProductView.id)
     )
-    if seen is not None:
+    if added.first() is None:
         return False
-    try:
-        with db.session.begin_nested():
-            db.session.add(ProductView(product_id=product.id, day=day, visitor=visitor))
-    except IntegrityError:  # a concurrent request of the same visitor won the race
-        return False
-    product.view_count = Product.view_count + 1
-    product.popularity = Product.popularity + 1
+    db.session.execute(
+        update(Product)
+        .where(Product.id == product.id)
+        .values(view_count=Product.view_count + 1, popularity=Product.popularity + 1)
+        .execution_options(synchronize_session=False)
+    )
     return True
 
 

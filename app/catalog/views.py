@@ -53,14 +53,23 @@ def _page_number() -> int:
 @bp.get("/products/<slug>")
 def product_GET(slug: str):
     product = services.public_product(slug)
-    _count_view(product)
-    db.session.commit()
-    return render(
+    response = render(
         "catalog/product.html",
         product=product,
         similar=_similar(product),
-        vendor_rating=services.vendor_rating(product.vendor),
+        vendor_box=fragment(
+            f"vendor-box:{product.vendor_id}",
+            lambda: render_template(
+                "catalog/_vendor_box.html",
+                vendor=product.vendor,
+                rating=services.vendor_rating(product.vendor),
+            ),
+        ),
     )
+    # Counted after rendering: the commit expires everything the template would reload.
+    _count_view(product)
+    db.session.commit()
+    return response
 
 
 def _count_view(product: Product) -> None:

@@ -8,10 +8,11 @@ import math
 import re
 import unicodedata
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from whoosh import query as wq
@@ -25,6 +26,7 @@ from app.search.index import IndexUnavailable
 from app.search.models import SearchClick, SearchQuery
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 10
@@ -109,6 +111,14 @@ class SearchParams:
         if args.get("page") == 1:
             args.pop("page")
         return args
+
+    def cache_key(self) -> str:
+        """One string per distinct search (filters in a fixed order, the page included)."""
+        args = self.query_args(page=self.page)
+        return urlencode(
+            sorted((k, sorted(v) if isinstance(v, list) else v) for k, v in args.items()),
+            doseq=True,
+        )
 
     def toggled(self, key: str, value: str) -> dict[str, Any]:
         """Link arguments with ``value`` of facet ``key`` switched on or off (back to page 1)."""
@@ -363,6 +373,37 @@ def _union(sets: dict[str, set[int]], values: Iterable[str]) -> set[int]:
     for value in values:
         out |= sets.get(value, set())
     return out
+
+
+REMEMBERED_SIZE = 500
+
+
+def remembered(
+    key: Hashable,
+    build: Callable[[], T],
+    keep: Callable[[T], bool] = lambda _value: True,
+    index_dir: Path | None = None,
+) -> T:
+    """``build()``'s value, computed once per index generation and ``key`` in this process.
+
+    For what depends only on the index (a results page for given parameters): a new
+    generation or any index write opens a new searcher, and with it an empty memory.
+    Values ``keep`` refuses (e.g. "search unavailable") are not remembered.
+    """
+    path = index_dir or search_index.configured_path()
+    try:
+        _searcher, cache = search_index.current_searcher(path)
+    except Exception:  # noqa: BLE001 - no index: nothing to remember against
+        return build()
+    memory: dict[Hashable, Any] = cache.setdefault("remembered", {})
+    if key in memory:
+        return memory[key]
+    value = build()
+    if keep(value):
+        if len(memory) >= REMEMBERED_SIZE:
+            memory.clear()
+        memory[key] = value
+    return value
 
 
 def search(params: SearchParams, index_dir: Path | None = None) -> SearchResult:

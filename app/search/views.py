@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import login_required
+from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from app.accounts.permissions import Permission, permission_required
@@ -22,19 +23,35 @@ REPORT_DAYS = (1, 7, 30, 90)
 @bp.get("/search")
 def search_GET():
     params = services.parse_params(request.args)
-    result = services.search(params)
+    result, html = services.remembered(
+        ("results", params.cache_key()),
+        lambda: _results(params),
+        lambda entry: not entry[0].unavailable,
+    )
     logged = services.record_search(result)
     db.session.commit()
     if result.unavailable:
         services.request_rebuild()
+    # The cached HTML is the same for everyone; only the click links carry this search's id.
+    html = html.replace(QUERY_ID_MARK, str(logged.id) if logged is not None else "0")
     return render(
         "search/search.html",
         "search_results",
-        result=result,
+        results_html=Markup(html),  # noqa: S704 - a rendered template, escaped when built
         params=params,
-        query_id=logged.id if logged is not None else None,
         sorts=services.SORTS,
     )
+
+
+QUERY_ID_MARK = "0000000000"  # digits, so url_for keeps it as is
+
+
+def _results(params: services.SearchParams) -> tuple[services.SearchResult, str]:
+    result = services.search(params)
+    html = render_template(
+        "search/_results.html", result=result, params=params, query_id=QUERY_ID_MARK
+    )
+    return result, html
 
 
 @bp.get("/search/click/<int:product_id>")

@@ -39,7 +39,7 @@ class VendorProfile(db.Model):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
 
-    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
     @property
     def is_approved(self) -> bool:

@@ -138,3 +138,21 @@ def test_broken_index_degrades_then_is_rebuilt(client, make_product, index_path,
     assert "Search is being rebuilt" in response.get_data(as_text=True)
     run_jobs()
     assert "Survivor" in client.get("/search?q=survivor").get_data(as_text=True)
+
+
+def test_results_are_rendered_once_per_index_state_but_clicks_stay_per_search(
+    app, client, make_product
+):
+    import re
+
+    make_product("Invoice chaser")
+    first = client.get("/search?q=invoice").get_data(as_text=True)
+    second = client.get("/search?q=invoice").get_data(as_text=True)
+    ids = [re.search(r"qid=(\d+)", body).group(1) for body in (first, second)]
+    with app.app_context():
+        logged = [
+            str(q.id) for q in db.session.scalars(select(SearchQuery).order_by(SearchQuery.id))
+        ]
+    assert ids == logged and ids[0] != ids[1]
+    make_product("Invoice reminder")  # indexed: the next search sees a new index state
+    assert "Invoice reminder" in client.get("/search?q=invoice").get_data(as_text=True)
