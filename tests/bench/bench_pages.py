@@ -1,0 +1,229 @@
+"""Page benchmark: gunicorn with production settings over N generated products, 16 clients.
+
+Run: .venv/bin/python tests/bench/bench_pages.py [--sizes 10000,100000] [--workers 4]
+Seeds a fresh SQLite database in a temporary folder (bulk inserts, tests/bench/_data.py),
+builds the search index, starts gunicorn on a free loopback port (APP_ENV=production, no Redis),
+then drives 16 keep-alive client connections against the home page, product pages, category
+pages, search and /about (a static template through the same stack: the floor). Prints
+`name: value unit` lines: p50/p95 latency, throughput and throughput as a share of the floor.
+Targets at 10k products: p95 <= 50 ms for every page, throughput >= 40 % of the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import secrets
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from _data import category_slugs, seed_products  # noqa: E402
+from bench_search import NOUNS, SERVICES, VERBS, pct  # noqa: E402
+
+P95_TARGET_MS = 50.0
+FLOOR_SHARE_TARGET = 40.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(tmp: Path, n: int, analyze: bool) -> tuple[dict[str, str], list[str]]:
+    """Migrate, seed and index a fresh database; return the server's environment and slugs."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+    from app.search.services import reindex_all
+
+    env = {
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(32),
+        "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+        "STORAGE_DIR": str(tmp / "storage"),
+        "SEARCH_INDEX_DIR": str(tmp / "search"),
+        "BASE_URL": "http://127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+    }
+    app = create_app(env=env)
+    start = time.perf_counter()
+    with app.app_context():
+        upgrade()
+        slugs = seed_products(n, db.session)
+        print(f"seed_{n}: {time.perf_counter() - start:.1f} s")
+        start = time.perf_counter()
+        reindex_all()
+        print(f"index_{n}: {time.perf_counter() - start:.1f} s")
+        db.engine.dispose()
+    if analyze:
+        # Table statistics for SQLite's planner (PostgreSQL's autovacuum keeps its own).
+        with sqlite3.connect(tmp / "bench.db") as conn:
+            conn.execute("ANALYZE")
+    return env, slugs
+
+
+class Server:
+    """gunicorn (sync workers, as `make serve`) in its own process group."""
+
+    def __init__(self, env: dict[str, str], workers: int):
+        self.port = free_port()
+        inherited = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "FLASK_DEBUG"}}
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env={**inherited, **env},
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not become ready")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def drive(
+    port: int, paths: Callable[[random.Random], str], connections: int, requests: int
+) -> tuple[list[float], float, int]:
+    """``connections`` threads, each with one keep-alive connection (reopened when the server
+    closes it) and its own User-Agent, send ``requests`` GETs; return latencies, wall time and
+    the count of non-200 answers."""
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    errors = [0] * connections
+    barrier = threading.Barrier(connections + 1)
+
+    def client(i: int) -> None:
+        rnd = random.Random(i)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"User-Agent": f"bench-client-{i}", "Accept": "text/html"}
+        barrier.wait()
+        for _ in range(requests):
+            path = paths(rnd)
+            start = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                status = 0
+            latencies[i].append((time.perf_counter() - start) * 1000)
+            if status != 200:
+                errors[i] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - start
+    return [ms for per in latencies for ms in per], wall, sum(errors)
+
+
+def routes(slugs: list[str]) -> dict[str, Callable[[random.Random], str]]:
+    categories = category_slugs()
+    words = VERBS + NOUNS + SERVICES
+    return {
+        "about": lambda rnd: "/about",
+        "home": lambda rnd: "/",
+        "product": lambda rnd: f"/products/{rnd.choice(slugs)}",
+        "category": lambda rnd: f"/categories/{rnd.choice(categories)}",
+        "search": lambda rnd: f"/search?q={rnd.choice(words)}",
+    }
+
+
+def bench(n: int, args: argparse.Namespace) -> bool:
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+        env, slugs = prepare(Path(tmp), n, args.analyze)
+        server = Server(env, args.workers)
+        try:
+            server.wait_ready()
+            targets = routes(slugs)
+            for path in targets.values():  # warm every worker's caches and connections
+                drive(server.port, path, args.connections, args.warmup)
+            floor_rps, ok = 0.0, True
+            for name, path in targets.items():
+                latencies, wall, errors = drive(server.port, path, args.connections, args.requests)
+                rps = len(latencies) / wall
+                floor_rps = floor_rps or rps
+                p95 = pct(latencies, 95)
+                share = 100 * rps / floor_rps
+                print(f"pages_{name}_p50_{n}: {statistics.median(latencies):.1f} ms")
+                print(f"pages_{name}_p95_{n}: {p95:.1f} ms")
+                print(f"pages_{name}_throughput_{n}: {rps:.0f} req/s")
+                print(f"pages_{name}_vs_floor_{n}: {share:.0f} %")
+                if errors:
+                    print(f"pages_{name}_errors_{n}: {errors} requests")
+                if name != "about":
+                    ok = ok and not errors and share >= FLOOR_SHARE_TARGET
+                    ok = ok and (n > 10_000 or p95 <= P95_TARGET_MS)
+            print(f"pages_targets_met_{n}: {'yes' if ok else 'no'}")
+            return ok
+        finally:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000", help="comma-separated product counts")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=150, help="per connection and route")
+    parser.add_argument("--warmup", type=int, default=10, help="per connection and route")
+    parser.add_argument("--analyze", action="store_true", help="run SQLite's ANALYZE after seeding")
+    args = parser.parse_args()
+    print(f"gunicorn_workers: {args.workers} workers")
+    print(f"client_connections: {args.connections} connections")
+    print(f"sqlite_analyze: {'on' if args.analyze else 'off'}")
+    for size in (int(s) for s in args.sizes.split(",") if s.strip()):
+        bench(size, args)
+
+
+if __name__ == "__main__":
+    main()
