@@ -712,7 +712,6 @@ def public_product(slug: str) -> Product:
         .options(
             joinedload(Product.vendor),
             joinedload(Product.category).joinedload(Category.parent),
-            selectinload(Product.tags),  # joined, SQLite plans the tag join badly (10x slower)
         )
     )
     if product is None:

@@ -53,19 +53,23 @@ def _page_number() -> int:
 @bp.get("/products/<slug>")
 def product_GET(slug: str):
     product = services.public_product(slug)
-    response = render(
-        "catalog/product.html",
-        product=product,
-        similar=_similar(product),
-        vendor_box=fragment(
-            f"vendor-box:{product.vendor_id}",
-            lambda: render_template(
-                "catalog/_vendor_box.html",
-                vendor=product.vendor,
-                rating=services.vendor_rating(product.vendor),
+    body = fragment(
+        f"product:{product.id}",
+        lambda: render_template(
+            "catalog/_product.html",
+            product=product,
+            similar=_similar(product),
+            vendor_box=fragment(
+                f"vendor-box:{product.vendor_id}",
+                lambda: render_template(
+                    "catalog/_vendor_box.html",
+                    vendor=product.vendor,
+                    rating=services.vendor_rating(product.vendor),
+                ),
             ),
         ),
     )
+    response = render("catalog/product.html", product=product, body=body)
     # Counted after rendering: the commit expires everything the template would reload.
     _count_view(product)
     db.session.commit()

@@ -24,7 +24,14 @@ def test_signup_verify_login_logout(live_server, page, mailbox, run_jobs):
     # passwords are never sent back to the browser, so both are typed again
     page.get_by_label("Password", exact=True).fill("a-browser-secret-1")
     page.get_by_label("Repeat password").fill("a-browser-secret-1")
-    page.get_by_role("button", name="Sign up").click()
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Sign up").click()
+    response = posted.value
+    assert response.status == 200 and response.headers.get("hx-redirect") == "/login", (
+        response.status,
+        response.headers,
+        response.text()[:500],
+    )
     page.wait_for_url(f"{live_server}/login")
     assert "we sent a link to bea@example.com" in page.content()
 
