@@ -2,7 +2,9 @@
 
 A fragment's key carries the catalog version; bumping the version (after a commit that
 changed listings, categories or stores) makes every older fragment unreachable at once, and
-the cache's timeout bounds how stale counters such as views may get.
+the cache's timeout bounds how stale counters such as views may get. With Redis, processes
+share fragments and the version; without it each process has its own, so another process
+may show a change up to FRAGMENT_SECONDS late.
 """
 
 from __future__ import annotations
@@ -14,23 +16,34 @@ from collections.abc import Callable
 from markupsafe import Markup
 
 from app.extensions import cache
+from app.queue import redis_connection
 
 log = logging.getLogger(__name__)
 
 VERSION_KEY = "catalog-version"
 FRAGMENT_SECONDS = 60
+# Without Redis the cache lives in each process, and so does the version. It is kept out of
+# the cache itself: evicting it there would silently drop every fragment at once.
+_local = {"version": secrets.token_hex(6)}
 
 
 def catalog_version() -> str:
-    version = cache.get(VERSION_KEY)
+    connection = redis_connection()
+    if connection is None:
+        return _local["version"]
+    version = connection.get(VERSION_KEY)
     if version is None:
-        version = bump_catalog_version()
-    return version
+        return bump_catalog_version()
+    return version.decode()
 
 
 def bump_catalog_version() -> str:
     version = secrets.token_hex(6)
-    cache.set(VERSION_KEY, version, timeout=0)
+    connection = redis_connection()
+    if connection is None:
+        _local["version"] = version
+    else:
+        connection.set(VERSION_KEY, version)
     return version
 
 

@@ -149,6 +149,7 @@ class Config:
             "CACHE_REDIS_URL": self.redis_url,
             "CACHE_KEY_PREFIX": "cache:",
             "CACHE_DEFAULT_TIMEOUT": 60,
+            "CACHE_THRESHOLD": 3000,  # in-process cache: at most this many fragments
             "APP_CONFIG": self,
         }
 

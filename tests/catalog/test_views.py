@@ -377,3 +377,16 @@ def test_cached_fragments_follow_catalog_changes_not_page_views(app, client, mak
         db.session.get(Product, first).status = "suspended"
         db.session.commit()
     assert "First bot" not in client.get("/categories/ops").get_data(as_text=True)
+
+
+def test_pages_render_while_the_cache_is_down(app, client, make_user, redis_server):
+    create_category(app, "Ops")
+    product_id = create_product(app, make_user, "Outage bot", category_slug="ops")
+    slug = _slug(app, product_id)
+    redis_server.stop()
+    try:
+        for url in ("/", "/categories/ops", f"/products/{slug}"):
+            response = client.get(url)
+            assert response.status_code == 200 and "Outage bot" in response.get_data(as_text=True)
+    finally:
+        redis_server.start()
