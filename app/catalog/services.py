@@ -5,6 +5,7 @@ Functions take the acting user explicitly and never read the request; views own 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -841,18 +842,26 @@ def visitor_key(secret: str, identity: str, day: date) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
+@functools.cache
+def _view_insert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect (it is costly)."""
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return (
+        insert(ProductView)
+        .on_conflict_do_nothing(index_elements=["product_id", "day", "visitor"])
+        .returning(ProductView.id)
+    )
+
+
 def record_view(product: Product, visitor: str, day: date) -> bool:
     """Count one view per product, visitor and day; True if this one was new.
 
     One conditional insert (the unique constraint decides, so concurrent requests of the same
     visitor count once) and, only for a new view, one counter update.
     """
-    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else postgresql_insert
     added = db.session.execute(
-        insert(ProductView)
-        .values(product_id=product.id, day=day, visitor=visitor)
-        .on_conflict_do_nothing(index_elements=["product_id", "day", "visitor"])
-        .returning(ProductView.id)
+        _view_insert(db.engine.dialect.name),
+        {"product_id": product.id, "day": day, "visitor": visitor},
     )
     if added.first() is None:
         return False
