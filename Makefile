@@ -64,8 +64,8 @@ bench: install-test system-deps
 	@for script in tests/bench/bench_*.py; do echo "# $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: install-test
-	$(BIN)/ruff check app jobs tests wsgi.py
-	$(BIN)/ruff format --check app jobs tests wsgi.py
+	$(BIN)/ruff check app jobs migrations tests wsgi.py
+	$(BIN)/ruff format --check app jobs migrations tests wsgi.py
 
 format: install-test
 	$(BIN)/ruff format app jobs tests wsgi.py
