@@ -263,3 +263,14 @@ def test_bad_avatar_keeps_profile(app, client, login_as):
     with app.app_context():
         stored = db.session.get(User, user.id)
         assert stored.first_name == "" and stored.avatar_key is None
+
+
+def test_a_rejected_form_does_not_steal_focus(client):
+    # autofocus on a swapped-in form would move the caret to the email field mid-typing
+    assert "autofocus" in client.get("/signup").get_data(as_text=True)
+    response = client.post(
+        "/signup", data=_signup_data(client, confirm="different"), headers={"HX-Request": "true"}
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Passwords differ." in body
+    assert "autofocus" not in body
