@@ -106,8 +106,10 @@ def register_hooks(app: Flask) -> None:
     from app.accounts.permissions import Permission
     from app.outbox.services import dispatch_committed
     from app.security import register_security
+    from app.storage import media_url
 
     register_security(app)
+    app.jinja_env.globals["media_url"] = media_url
 
     @app.after_request
     def dispatch_events(response):

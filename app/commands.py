@@ -1,4 +1,4 @@
-"""Command-line tools: create-admin, seed, outbox sweep, worker."""
+"""Command-line tools: create-admin, seed, outbox sweep, worker; search and n8n groups."""
 
 from __future__ import annotations
 
@@ -16,19 +16,15 @@ log = logging.getLogger(__name__)
 
 
 def register(app: Flask) -> None:
+    from app.n8n.cli import n8n as n8n_group
+    from app.search.cli import search_group
+
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_command)
     app.cli.add_command(outbox_group)
     app.cli.add_command(worker_command)
-    from app.search.cli import search_group
-
     app.cli.add_command(search_group)
-    try:
-        from app.n8n.cli import n8n as n8n_group
-    except ImportError:  # the n8n engine is optional while it is being built
-        pass
-    else:
-        app.cli.add_command(n8n_group)
+    app.cli.add_command(n8n_group)
 
 
 @click.command("create-admin")

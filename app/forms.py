@@ -1,13 +1,24 @@
-"""Form pieces shared by the domains."""
+"""Form and query-string pieces shared by the domains."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from wtforms import SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
+
+MAX_PAGE = 10_000
+
+
+def page_number(args: Mapping[str, str]) -> int:
+    """The ``page`` query argument as 1..MAX_PAGE; anything else is page 1."""
+    try:
+        page = int(args.get("page", 1))
+    except (TypeError, ValueError):
+        return 1
+    return min(max(page, 1), MAX_PAGE)
 
 
 def options(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:

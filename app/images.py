@@ -16,7 +16,7 @@ MAX_PIXELS = 40_000_000
 
 class InvalidImage(DomainError):
     status = 422
-    message = "That file is not an image we can use (PNG, JPEG, WebP or GIF, up to 2 MB)."
+    message = "That file is not an image we can use (PNG, JPEG, WebP or GIF)."
 
 
 def normalise_image(
@@ -26,12 +26,16 @@ def normalise_image(
 
     Raises InvalidImage for anything that is not a sane PNG, JPEG, WebP or GIF.
     """
+    refused = InvalidImage(
+        f"That file is not an image we can use (PNG, JPEG, WebP or GIF, up to "
+        f"{max_bytes // (1024 * 1024)} MB)."
+    )
     if not data or len(data) > max_bytes:
-        raise InvalidImage()
+        raise refused
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in ALLOWED_FORMATS:
-                raise InvalidImage()
+                raise refused
             if probe.width * probe.height > MAX_PIXELS:
                 raise InvalidImage("That image is too large in pixels.")
             probe.verify()
@@ -46,7 +50,7 @@ def normalise_image(
             # Re-encoding drops metadata (EXIF location) and anything hidden after the pixels.
             image.save(out, format="PNG", optimize=True)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise InvalidImage() from exc
+        raise refused from exc
     return out.getvalue()
 
 

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from flask import Response, abort, current_app, make_response
+from flask import Response, abort, current_app, make_response, url_for
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9/_.-]{0,250}$")
 
@@ -88,3 +88,17 @@ def send_stored(prefix: str, name: str, content_type: str) -> Response:
         "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     )
     return response
+
+
+# Which route serves the files under each key prefix.
+MEDIA_ENDPOINTS = {
+    "avatars": "accounts.avatar_GET",
+    "products": "catalog.media_GET",
+    "previews": "catalog.preview_GET",
+}
+
+
+def media_url(key: str, external: bool = False) -> str:
+    """The URL that serves stored file ``key`` ("products/<hash>.png" -> /media/products/...)."""
+    prefix, name = key.split("/", 1)
+    return url_for(MEDIA_ENDPOINTS[prefix], name=name, _external=external)

@@ -208,10 +208,6 @@ class Product(db.Model):
     )
 
     @property
-    def is_public(self) -> bool:
-        return self.status == ProductStatus.APPROVED
-
-    @property
     def is_free(self) -> bool:
         return self.price_type == PriceType.FREE
 

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,8 +28,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.accounts.models import User
+from app.cache import bump_catalog_version
 from app.catalog.models import (
-    OPEN_REVISION_STATES,
     Category,
     PriceType,
     Product,
@@ -43,40 +43,13 @@ from app.catalog.models import (
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
 from app.images import store_image
+from app.notifications.services import external_url, send_email
 from app.outbox.services import record_event
 from app.timeutil import utcnow
 from app.vendors.models import VendorProfile
 
-# What a revision of a live listing may change; everything else (status, stats, slug) is not
-# the vendor's to edit. "tags" holds tag names.
-LISTING_FIELDS: tuple[str, ...] = (
-    "title",
-    "short_description",
-    "description_md",
-    "type",
-    "category_id",
-    "tags",
-    "price_type",
-    "currency",
-    "price_cents",
-    "monthly_price_cents",
-    "yearly_price_cents",
-    "thumbnail_key",
-    "screenshot_keys",
-    "video_provider",
-    "video_id",
-    "complexity",
-    "setup_minutes",
-    "requirements",
-    "n8n_version",
-    "node_types",
-    "credentials_required",
-    "licence_commercial",
-    "licence_redistribution",
-    "licence_modification",
-    "support_policy",
-    "refund_policy",
-)
+log = logging.getLogger(__name__)
+
 FIELD_LABELS = {
     "title": "Title",
     "short_description": "Short description",
@@ -105,6 +78,9 @@ FIELD_LABELS = {
     "support_policy": "Support policy",
     "refund_policy": "Refund policy",
 }
+# What a revision of a live listing may change; everything else (status, stats, slug) is not
+# the vendor's to edit. "tags" holds tag names.
+LISTING_FIELDS: tuple[str, ...] = tuple(FIELD_LABELS)
 
 # What an absent or empty value means; fields not named here may stay None.
 FIELD_DEFAULTS: dict[str, Any] = {
@@ -157,13 +133,11 @@ PRODUCT_TRANSITIONS: dict[tuple[str, str], str] = {
     (ProductStatus.APPROVED, "suspend"): ProductStatus.SUSPENDED,
     (ProductStatus.SUSPENDED, "reinstate"): ProductStatus.APPROVED,
 }
+# An edit of a live listing goes through the same review steps (the state names are shared);
+# suspending and reinstating concern the live listing only.
+LIVE_ONLY_ACTIONS = frozenset({"suspend", "reinstate"})
 REVISION_TRANSITIONS: dict[tuple[str, str], str] = {
-    (RevisionState.DRAFT, "submit"): RevisionState.PENDING,
-    (RevisionState.CHANGES_REQUESTED, "submit"): RevisionState.PENDING,
-    (RevisionState.PENDING, "withdraw"): RevisionState.DRAFT,
-    (RevisionState.PENDING, "approve"): RevisionState.APPROVED,
-    (RevisionState.PENDING, "request_changes"): RevisionState.CHANGES_REQUESTED,
-    (RevisionState.PENDING, "reject"): RevisionState.REJECTED,
+    key: after for key, after in PRODUCT_TRANSITIONS.items() if key[1] not in LIVE_ONLY_ACTIONS
 }
 # The event each decision emits (the outbox turns them into email and index updates).
 ACTION_EVENTS = {
@@ -225,14 +199,12 @@ def slugify(text: str, max_length: int = 80) -> str:
     return slug[:max_length].strip("-") or "item"
 
 
-def unique_slug(model: Any, text: str, exclude_id: int | None = None) -> str:
+def unique_slug(model: Any, text: str) -> str:
+    """A slug of ``text`` no ``model`` row has yet ("title", then "title-2", "title-3", ...)."""
     base = slugify(text)
     slug, n = base, 2
     while True:
-        query = select(model.id).where(model.slug == slug)
-        if exclude_id is not None:
-            query = query.where(model.id != exclude_id)
-        if db.session.scalar(query) is None:
+        if db.session.scalar(select(model.id).where(model.slug == slug)) is None:
             return slug
         slug = f"{base[:74]}-{n}"
         n += 1
@@ -286,14 +258,14 @@ def video_url(provider: str | None, video_id: str | None) -> str:
 
 def clean_list(values: Iterable[str], limit: int, length: int = 80) -> list[str]:
     """Trimmed, de-duplicated, bounded list of short strings (order kept)."""
-    seen: dict[str, None] = {}
+    kept: list[str] = []
+    seen: set[str] = set()
     for value in values:
         value = " ".join(str(value).split())[:length]
-        if value and value.lower() not in {v.lower() for v in seen}:
-            seen[value] = None
-        if len(seen) >= limit:
-            break
-    return list(seen)
+        if value and value.lower() not in seen and len(kept) < limit:
+            kept.append(value)
+            seen.add(value.lower())
+    return kept
 
 
 def store_thumbnail(data: bytes) -> str:
@@ -492,7 +464,7 @@ def _record(
 
 def _reviewable_revision(product: Product, action: str) -> ProductRevision | None:
     """The revision an action applies to: a live product's open edit, if it has one."""
-    if product.status != ProductStatus.APPROVED or action in {"suspend", "reinstate"}:
+    if product.status != ProductStatus.APPROVED or action in LIVE_ONLY_ACTIONS:
         return None
     revision = product.open_revision
     if revision is None:
@@ -549,8 +521,6 @@ def transition(
         if after in {RevisionState.APPROVED, RevisionState.REJECTED}:
             revision.decided_at = now
         revision.state = after
-    if action == "submit" and revision is None:
-        product.updated_at = now  # "submitted at" for the queue's oldest-first order
     record = _record(product, revision, before, after, actor, reason_codes, note)
     record_event(
         ACTION_EVENTS[action],
@@ -614,8 +584,6 @@ def moderation_queue() -> list[QueueItem]:
 
 
 def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -672,7 +640,7 @@ def history(product: Product) -> list[ProductTransition]:
 
 
 def latest_feedback(product: Product) -> ProductTransition | None:
-    """The last moderator decision asking for changes or rejecting, for the vendor to act on."""
+    """The last moderator decision the vendor must act on: changes, rejection or suspension."""
     return db.session.scalar(
         select(ProductTransition)
         .where(
@@ -757,6 +725,18 @@ def paginate(query: Any, page: int, per_page: int = PAGE_SIZE) -> Page:
     page = min(max(1, page), pages)
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return Page(items, page, pages, total or 0)
+
+
+def vendor_listings(vendor: VendorProfile) -> list[Product]:
+    """Every listing of ``vendor``'s store, whatever its status, most recently changed first."""
+    return list(
+        db.session.scalars(
+            select(Product)
+            .where(Product.vendor_id == vendor.id)
+            .order_by(Product.updated_at.desc())
+            .options(selectinload(Product.revisions))
+        )
+    )
 
 
 def category_by_slug(slug: str) -> Category:
@@ -905,8 +885,6 @@ def save_category(
 
 def notify_vendor_of_decision(product_id: int, event_name: str) -> None:
     """Email the vendor the outcome of a review (job handler for the product.* events)."""
-    from app.notifications.services import external_url, send_email
-
     product = db.session.get(Product, product_id)
     if product is None:
         return
@@ -933,13 +911,6 @@ DECISION_SUBJECTS = {
     "product.reinstated": "Back on sale: {title}",
 }
 
-__all__ = [
-    "OPEN_REVISION_STATES",
-    "create_listing",
-    "transition",
-    "update_listing",
-]
-
 
 # --- cached public fragments follow the catalog ---------------------------------------------
 
@@ -950,23 +921,24 @@ _STAT_COLUMNS = frozenset(
 _CHANGED = "catalog_changed"
 
 
+_CATALOG_TYPES = (Product, Category, Tag, VendorProfile)
+
+
 def _changes_content(obj: Any) -> bool:
     if isinstance(obj, Product):
         state = sa_inspect(obj)
         return any(
             attr.history.has_changes() for attr in state.attrs if attr.key not in _STAT_COLUMNS
         )
-    return isinstance(obj, Category | Tag | VendorProfile)
+    return isinstance(obj, _CATALOG_TYPES)
 
 
 @sa_event.listens_for(Session, "after_flush")
 def _note_catalog_changes(session: Session, _context: Any) -> None:
     if session.info.get(_CHANGED):
         return
-    if (
-        any(isinstance(o, Product | Category | Tag | VendorProfile) for o in session.new)
-        or any(isinstance(o, Product | Category | Tag | VendorProfile) for o in session.deleted)
-        or any(_changes_content(o) for o in session.dirty)
+    if any(isinstance(o, _CATALOG_TYPES) for o in (*session.new, *session.deleted)) or any(
+        _changes_content(o) for o in session.dirty
     ):
         session.info[_CHANGED] = True
 
@@ -974,12 +946,10 @@ def _note_catalog_changes(session: Session, _context: Any) -> None:
 @sa_event.listens_for(Session, "after_commit")
 def _expire_fragments(session: Session) -> None:
     if session.info.pop(_CHANGED, False) and has_app_context():
-        from app.cache import bump_catalog_version
-
         try:
             bump_catalog_version()
         except Exception:  # noqa: BLE001 - fragments then expire by their timeout instead
-            logging.getLogger(__name__).warning("could not expire fragments", exc_info=True)
+            log.warning("could not expire fragments", exc_info=True)
 
 
 @sa_event.listens_for(Session, "after_rollback")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -24,9 +25,10 @@ from app.catalog import services
 from app.catalog.forms import ListingForm
 from app.catalog.models import PRICE_TYPE_LABELS, STATUS_LABELS, TYPE_LABELS, Product
 from app.extensions import db
-from app.forms import options
+from app.forms import options, page_number
 from app.htmx import redirect_to, render
 from app.images import InvalidImage
+from app.search.services import more_like_this
 from app.storage import send_stored
 from app.timeutil import utcnow
 
@@ -43,10 +45,6 @@ def _template_globals(state: Any) -> None:
     )
 
 
-def _page_number() -> int:
-    return request.args.get("page", 1, type=int) or 1
-
-
 # --- public pages ---------------------------------------------------------------------------
 
 
@@ -58,7 +56,7 @@ def product_GET(slug: str):
         lambda: render_template(
             "catalog/_product.html",
             product=product,
-            similar=_similar(product),
+            similar=more_like_this(product.id, limit=4),
             vendor_box=fragment(
                 f"vendor-box:{product.vendor_id}",
                 lambda: render_template(
@@ -93,24 +91,13 @@ def _count_view(product: Product) -> None:
     )
 
 
-def _similar(product: Product) -> list[Any]:
-    """Similar products from the search index; the page still renders when search cannot."""
-    try:
-        from app.search.services import more_like_this
-
-        return more_like_this(product.id, limit=4)
-    except Exception:  # noqa: BLE001 - a missing index must not break the product page
-        current_app.logger.warning("similar products unavailable", exc_info=True)
-        return []
-
-
 @bp.get("/categories/<slug>")
 def category_GET(slug: str):
     category = services.category_by_slug(slug)
     sort = request.args.get("sort", "popular")
     if sort not in services.SORTS:
         sort = "popular"
-    number = min(_page_number(), 10_000)
+    number = page_number(request.args)
     results = fragment(
         f"category:{category.id}:{sort}:{number}",
         lambda: render_template(
@@ -142,8 +129,9 @@ def preview_GET(name: str):
 
 @bp.get("/sitemap.xml")
 def sitemap_GET():
-    body = render("catalog/sitemap.xml", entries=services.sitemap_entries()).get_data()
-    response = make_response(body)
+    response = make_response(
+        render_template("catalog/sitemap.xml", entries=services.sitemap_entries())
+    )
     response.headers["Content-Type"] = "application/xml; charset=utf-8"
     return response
 
@@ -170,21 +158,20 @@ def robots_GET():
 @permission_required(Permission.SELL)
 def dashboard_GET():
     vendor = services.require_vendor(current_user)
-    products = db.session.scalars(
-        db.select(Product).where(Product.vendor_id == vendor.id).order_by(Product.updated_at.desc())
-    ).all()
-    return render("catalog/dashboard.html", vendor=vendor, products=products)
+    return render(
+        "catalog/dashboard.html", vendor=vendor, products=services.vendor_listings(vendor)
+    )
 
 
-def _listing_form(form: ListingForm, product: Product | None = None) -> ListingForm:
+def _listing_form(form: ListingForm, values: dict[str, Any]) -> ListingForm:
+    """Fill the choices that depend on the database and on the listing being edited."""
     form.category_id.choices = options([(0, "Choose a category…"), *services.category_choices()])
-    keys = services.working_values(product)["screenshot_keys"] if product else []
+    keys = values.get("screenshot_keys") or []
     form.remove_screenshots.choices = options((key, key.rsplit("/", 1)[-1]) for key in keys)
     return form
 
 
-def _editor(form: ListingForm, product: Product | None, status: int = 200):
-    values = services.working_values(product) if product else {}
+def _editor(form: ListingForm, product: Product | None, values: dict[str, Any], status=200):
     return render(
         "catalog/edit.html",
         "listing_form",
@@ -192,7 +179,6 @@ def _editor(form: ListingForm, product: Product | None, status: int = 200):
         form=form,
         product=product,
         values=values,
-        revision=product.open_revision if product else None,
     )
 
 
@@ -221,12 +207,12 @@ def _values_with_media(form: ListingForm, base: dict[str, Any]) -> dict[str, Any
     return values
 
 
-def _save(form: ListingForm, product: Product | None):
-    """Validate, store media and save; the editor again with 422 on any problem."""
+def _save(form: ListingForm, product: Product | None, base: dict[str, Any]) -> Product | None:
+    """Validate, store media and save; None (errors on the form) when the editor must return."""
     if not form.validate_on_submit():
         return None
     try:
-        values = _values_with_media(form, services.working_values(product) if product else {})
+        values = _values_with_media(form, base)
         if product is None:
             return services.create_listing(current_user, values)
         services.update_listing(current_user, product, values)
@@ -244,18 +230,18 @@ def _save(form: ListingForm, product: Product | None):
 @permission_required(Permission.SELL)
 def new_GET():
     services.require_vendor(current_user)
-    form = _listing_form(ListingForm(licence_commercial=True, licence_modification=True))
-    return _editor(form, None)
+    form = _listing_form(ListingForm(licence_commercial=True, licence_modification=True), {})
+    return _editor(form, None, {})
 
 
 @bp.post("/vendor/products/new")
 @permission_required(Permission.SELL)
 def new_POST():
     services.require_vendor(current_user)
-    form = _listing_form(ListingForm())
-    product = _save(form, None)
+    form = _listing_form(ListingForm(), {})
+    product = _save(form, None, {})
     if product is None:
-        return _editor(form, None, INVALID)
+        return _editor(form, None, {}, INVALID)
     db.session.commit()
     flash("Draft saved. Submit it for review when it is ready.", "success")
     return redirect_to(url_for("catalog.manage_GET", product_id=product.id))
@@ -280,18 +266,20 @@ def manage_GET(product_id: int):
 @permission_required(Permission.SELL)
 def edit_GET(product_id: int):
     product = services.get_own_product(current_user, product_id)
-    form = _listing_form(ListingForm(), product)
-    form.fill(services.working_values(product))
-    return _editor(form, product)
+    values = services.working_values(product)
+    form = _listing_form(ListingForm(), values)
+    form.fill(values)
+    return _editor(form, product, values)
 
 
 @bp.post("/vendor/products/<int:product_id>/edit")
 @permission_required(Permission.SELL)
 def edit_POST(product_id: int):
     product = services.get_own_product(current_user, product_id)
-    form = _listing_form(ListingForm(), product)
-    if _save(form, product) is None:
-        return _editor(form, product, INVALID)
+    values = services.working_values(product)
+    form = _listing_form(ListingForm(), values)
+    if _save(form, product, values) is None:
+        return _editor(form, product, values, INVALID)
     db.session.commit()
     if product.status == "approved":
         flash(
@@ -303,11 +291,12 @@ def edit_POST(product_id: int):
     return redirect_to(url_for("catalog.manage_GET", product_id=product.id))
 
 
-def _vendor_action(product_id: int, action: str, message: str):
+def _vendor_action(product_id: int, act: Callable[[Product], object], message: str):
+    """A one-button POST on the vendor's own listing: ``act`` it, commit, back to its page."""
     product = services.get_own_product(current_user, product_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.transition(current_user, product, action)
+    act(product)
     db.session.commit()
     flash(message, "success")
     return redirect_to(url_for("catalog.manage_GET", product_id=product.id))
@@ -316,25 +305,31 @@ def _vendor_action(product_id: int, action: str, message: str):
 @bp.post("/vendor/products/<int:product_id>/submit")
 @permission_required(Permission.SELL)
 def submit_POST(product_id: int):
-    return _vendor_action(product_id, "submit", "Submitted for review. We will email you.")
+    return _vendor_action(
+        product_id,
+        lambda product: services.transition(current_user, product, "submit"),
+        "Submitted for review. We will email you.",
+    )
 
 
 @bp.post("/vendor/products/<int:product_id>/withdraw")
 @permission_required(Permission.SELL)
 def withdraw_POST(product_id: int):
-    return _vendor_action(product_id, "withdraw", "Withdrawn from review. You can edit it again.")
+    return _vendor_action(
+        product_id,
+        lambda product: services.transition(current_user, product, "withdraw"),
+        "Withdrawn from review. You can edit it again.",
+    )
 
 
 @bp.post("/vendor/products/<int:product_id>/discard")
 @permission_required(Permission.SELL)
 def discard_POST(product_id: int):
-    product = services.get_own_product(current_user, product_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    services.discard_revision(current_user, product)
-    db.session.commit()
-    flash("Your unsubmitted edit is discarded.", "success")
-    return redirect_to(url_for("catalog.manage_GET", product_id=product.id))
+    return _vendor_action(
+        product_id,
+        lambda product: services.discard_revision(current_user, product),
+        "Your unsubmitted edit is discarded.",
+    )
 
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}

@@ -20,6 +20,8 @@ from app.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 # Which jobs react to which event: (queue, dotted path of a job taking the event id).
+_REINDEX = ("search", "jobs.search.index_product")
+_NOTIFY_VENDOR = ("default", "jobs.catalog.notify_listing_decision")
 SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "user.registered": [("default", "jobs.accounts.send_verification_email")],
     "user.verification_requested": [("default", "jobs.accounts.send_verification_email")],
@@ -28,23 +30,17 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "password.changed": [("default", "jobs.accounts.send_password_changed_email")],
     "vendor.approved": [("default", "jobs.catalog.notify_vendor_decision")],
     "vendor.declined": [("default", "jobs.catalog.notify_vendor_decision")],
-    "product.approved": [
-        ("search", "jobs.search.index_product"),
-        ("default", "jobs.catalog.notify_listing_decision"),
-    ],
-    "product.changes_requested": [("default", "jobs.catalog.notify_listing_decision")],
-    "product.rejected": [
-        ("search", "jobs.search.index_product"),
-        ("default", "jobs.catalog.notify_listing_decision"),
-    ],
-    "product.suspended": [
-        ("search", "jobs.search.index_product"),
-        ("default", "jobs.catalog.notify_listing_decision"),
-    ],
-    "product.reinstated": [
-        ("search", "jobs.search.index_product"),
-        ("default", "jobs.catalog.notify_listing_decision"),
-    ],
+    # Review decisions email the vendor; those that can change what is public also reindex.
+    "product.changes_requested": [_NOTIFY_VENDOR],
+    **{
+        name: [_REINDEX, _NOTIFY_VENDOR]
+        for name in (
+            "product.approved",
+            "product.rejected",
+            "product.suspended",
+            "product.reinstated",
+        )
+    },
 }
 
 _FLUSHED = "outbox_flushed"

@@ -9,6 +9,7 @@ from app.accounts.permissions import Permission, permission_required
 from app.cache import fragment
 from app.catalog import services as catalog
 from app.extensions import db
+from app.forms import page_number
 from app.htmx import redirect_to, render
 from app.vendors import services
 from app.vendors.forms import ApplyForm
@@ -64,7 +65,7 @@ def apply_POST():
 @bp.get("/vendors/<slug>")
 def storefront_GET(slug: str):
     vendor = services.public_vendor(slug)
-    number = min(request.args.get("page", 1, type=int) or 1, 10_000)
+    number = page_number(request.args)
     results = fragment(
         f"vendor:{vendor.id}:{number}",
         lambda: render_template(
