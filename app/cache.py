@@ -13,6 +13,7 @@ import logging
 import secrets
 from collections.abc import Callable
 
+from flask import g
 from markupsafe import Markup
 
 from app.extensions import cache
@@ -28,13 +29,17 @@ _local = {"version": secrets.token_hex(6)}
 
 
 def catalog_version() -> str:
-    connection = redis_connection()
-    if connection is None:
-        return _local["version"]
-    version = connection.get(VERSION_KEY)
-    if version is None:
-        return bump_catalog_version()
-    return version.decode()
+    """The current version, read once per request or job (a page may hold several fragments)."""
+    if "catalog_version" not in g:
+        connection = redis_connection()
+        stored = connection.get(VERSION_KEY) if connection is not None else None
+        if connection is None:
+            g.catalog_version = _local["version"]
+        elif stored is None:
+            return bump_catalog_version()
+        else:
+            g.catalog_version = stored.decode()
+    return g.catalog_version
 
 
 def bump_catalog_version() -> str:
@@ -44,6 +49,7 @@ def bump_catalog_version() -> str:
         _local["version"] = version
     else:
         connection.set(VERSION_KEY, version)
+    g.catalog_version = version
     return version
 
 
