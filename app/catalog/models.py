@@ -20,8 +20,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
+    func,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
 from app.timeutil import utcnow
@@ -211,7 +215,7 @@ class Product(db.Model):
     def is_free(self) -> bool:
         return self.price_type == PriceType.FREE
 
-    @property
+    @hybrid_property
     def display_price_cents(self) -> int:
         """The price a shopper compares: one-time, or the monthly (else yearly) subscription."""
         if self.price_type == PriceType.ONE_TIME:
@@ -219,6 +223,19 @@ class Product(db.Model):
         if self.price_type == PriceType.SUBSCRIPTION:
             return self.monthly_price_cents or self.yearly_price_cents or 0
         return 0
+
+    @display_price_cents.inplace.expression
+    @classmethod
+    def _display_price_cents_expression(cls) -> ColumnElement[int]:
+        # The same rule in SQL, so lists sort by the price shoppers see.
+        return case(
+            (cls.price_type == PriceType.ONE_TIME, cls.price_cents),
+            (
+                cls.price_type == PriceType.SUBSCRIPTION,
+                func.coalesce(cls.monthly_price_cents, cls.yearly_price_cents, 0),
+            ),
+            else_=0,
+        )
 
     @property
     def open_revision(self) -> ProductRevision | None:

@@ -659,8 +659,8 @@ def latest_feedback(product: Product) -> ProductTransition | None:
 SORTS = {
     "popular": (Product.popularity.desc(), Product.id.desc()),
     "newest": (Product.published_at.desc(), Product.id.desc()),
-    "price_asc": (Product.price_cents.asc(), Product.id),
-    "price_desc": (Product.price_cents.desc(), Product.id.desc()),
+    "price_asc": (Product.display_price_cents.asc(), Product.id),
+    "price_desc": (Product.display_price_cents.desc(), Product.id.desc()),
     "rating": (Product.rating_avg.desc(), Product.rating_count.desc(), Product.id.desc()),
 }
 

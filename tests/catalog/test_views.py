@@ -390,3 +390,22 @@ def test_pages_render_while_the_cache_is_down(app, client, make_user, redis_serv
             assert response.status_code == 200 and "Outage bot" in response.get_data(as_text=True)
     finally:
         redis_server.start()
+
+
+def test_price_sorts_use_the_price_shoppers_see(app, client, make_user):
+    create_category(app, "Ops")
+    create_product(app, make_user, "Ten once", category_slug="ops", price_cents=1000)
+    create_product(
+        app,
+        make_user,
+        "Twenty monthly",
+        category_slug="ops",
+        price_type="subscription",
+        price_cents=0,
+        monthly_price_cents=2000,
+    )
+    create_product(
+        app, make_user, "Free one", category_slug="ops", price_type="free", price_cents=0
+    )
+    body = client.get("/categories/ops?sort=price_desc").get_data(as_text=True)
+    assert body.index("Twenty monthly") < body.index("Ten once") < body.index("Free one")
