@@ -407,34 +407,49 @@ def update_listing(user: User, product: Product, values: dict[str, Any]) -> Prod
     """
     if product.vendor.user_id != user.id:
         raise NotFound()
+    if "edit" not in vendor_actions(product):
+        if product.status == ProductStatus.PENDING:
+            raise ListingNotEditable("This listing is waiting for review. Withdraw it to edit.")
+        if product.status == ProductStatus.APPROVED:
+            raise ListingNotEditable(
+                "Your last edit is waiting for review. Withdraw it to make more changes."
+            )
+        raise ListingNotEditable()
     data = _checked_values(values)
     if product.status in EDITABLE_STATUSES:
         _apply(product, data)
         return None
-    if product.status == ProductStatus.APPROVED:
-        revision = product.open_revision
-        if revision is not None and revision.state == RevisionState.PENDING:
-            raise ListingNotEditable(
-                "Your last edit is waiting for review. Withdraw it to make more changes."
-            )
-        if revision is None:
-            revision = ProductRevision(product=product, state=RevisionState.DRAFT)
-            db.session.add(revision)
-        revision.data = data
-        return revision
-    if product.status == ProductStatus.PENDING:
-        raise ListingNotEditable("This listing is waiting for review. Withdraw it to edit.")
-    raise ListingNotEditable()
+    revision = product.open_revision
+    if revision is None:
+        revision = ProductRevision(product=product, state=RevisionState.DRAFT)
+        db.session.add(revision)
+    revision.data = data
+    return revision
+
+
+def vendor_actions(product: Product) -> frozenset[str]:
+    """What the vendor may do with ``product`` now ("edit", "submit", "withdraw", "discard"),
+    by the same tables the services enforce; the listing page shows exactly these buttons."""
+    revision = product.open_revision if product.status == ProductStatus.APPROVED else None
+    state = revision.state if revision is not None else product.status
+    table = REVISION_TRANSITIONS if revision is not None else PRODUCT_TRANSITIONS
+    actions = {action for action in VENDOR_ACTIONS if (state, action) in table}
+    if product.status in EDITABLE_STATUSES or (
+        product.status == ProductStatus.APPROVED and state != RevisionState.PENDING
+    ):
+        actions.add("edit")
+    if revision is not None and revision.state != RevisionState.PENDING:
+        actions.add("discard")
+    return frozenset(actions)
 
 
 def discard_revision(user: User, product: Product) -> None:
     """Drop the vendor's unsubmitted edit of a live listing."""
     if product.vendor.user_id != user.id:
         raise NotFound()
-    revision = product.open_revision
-    if revision is None or revision.state == RevisionState.PENDING:
+    if "discard" not in vendor_actions(product):
         raise ListingNotEditable("There is no unsubmitted edit to discard.")
-    product.revisions.remove(revision)
+    product.revisions.remove(product.open_revision)
 
 
 # --- the status flow ------------------------------------------------------------------------

@@ -255,6 +255,7 @@ def manage_GET(product_id: int):
         "catalog/manage.html",
         product=product,
         revision=product.open_revision,
+        actions=services.vendor_actions(product),
         feedback=services.latest_feedback(product),
         history=services.history(product),
         reasons=services.REASON_CODES,

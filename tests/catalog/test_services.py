@@ -318,3 +318,21 @@ def test_category_tree_refuses_cycles(ctx, make_user):
         services.save_category(admin, "Marketing", child.id, category=parent)
     with pytest.raises(PermissionDenied):
         services.save_category(vendor, "Nope", None)
+
+
+def test_vendor_actions_follow_the_flow(ctx, make_user, category_id):
+    vendor, admin = _user(make_user("vendor")), _user(make_user("admin"))
+    product = _listing(vendor, category_id)
+    edit = {**VALUES, "category_id": category_id, "title": "Edited"}
+    steps = [
+        (lambda: None, {"edit", "submit"}),
+        (lambda: services.transition(vendor, product, "submit"), {"withdraw"}),
+        (lambda: services.transition(admin, product, "approve"), {"edit"}),
+        (lambda: services.update_listing(vendor, product, edit), {"edit", "submit", "discard"}),
+        (lambda: services.transition(vendor, product, "submit"), {"withdraw"}),
+        (lambda: services.transition(admin, product, "reject", ["quality"]), {"edit"}),
+        (lambda: services.transition(admin, product, "suspend"), set()),
+    ]
+    for step, expected in steps:
+        step()
+        assert services.vendor_actions(product) == expected, product.status
