@@ -5,7 +5,7 @@ Listings reached by id belong to another vendor's store: a vendor gets 404, neve
 
 from app.extensions import db
 from app.vendors.models import VendorProfile
-from tests.catalog.factories import create_category, create_product
+from tests.catalog.factories import create_category, create_product, slug_of
 
 
 def _statuses(anonymous, customer, vendor, admin):
@@ -27,14 +27,7 @@ def _foreign(app, make_user, status="draft"):
 
 
 def catalog_product_GET(app, make_user):
-    return f"/products/product-{_slug_of(app, create_product(app, make_user, 'Public'))}"
-
-
-def _slug_of(app, product_id):
-    from app.catalog.models import Product
-
-    with app.app_context():
-        return db.session.get(Product, product_id).slug.removeprefix("product-")
+    return f"/products/{slug_of(app, create_product(app, make_user, 'Public'))}"
 
 
 def catalog_category_GET(app, make_user):

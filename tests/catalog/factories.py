@@ -86,3 +86,10 @@ def create_category(app: Any, name: str = "Marketing", parent_slug: str | None =
         db.session.add(category)
         db.session.commit()
         return category.id
+
+
+def slug_of(app: Any, product_id: int) -> str:
+    from app.catalog.models import Product
+
+    with app.app_context():
+        return db.session.get(Product, product_id).slug

@@ -13,7 +13,7 @@ from app.accounts.models import User
 from app.catalog.models import Product, ProductView
 from app.extensions import db
 from app.vendors.models import VendorProfile
-from tests.catalog.factories import create_category, create_product
+from tests.catalog.factories import create_category, create_product, slug_of
 from tests.conftest import csrf_token, login
 from tests.support.services import body_text
 
@@ -211,7 +211,7 @@ def test_product_page_seo_and_view_counting(app, client, make_user):
     product_id = create_product(
         app, make_user, "Churn predictor", description_md="", short_description="Spots churn."
     )
-    slug = _slug(app, product_id)
+    slug = slug_of(app, product_id)
     page = client.get(f"/products/{slug}").get_data(as_text=True)
     assert f'<link rel="canonical" href="http://localhost/products/{slug}">' in page
     assert '<meta property="og:title" content="Churn predictor">' in page
@@ -226,7 +226,7 @@ def test_product_page_seo_and_view_counting(app, client, make_user):
 def test_drafts_and_suspended_products_are_not_public(app, client, make_user):
     for status in ("draft", "pending", "rejected", "suspended", "changes_requested"):
         product_id = create_product(app, make_user, f"Hidden {status}", status=status)
-        assert client.get(f"/products/{_slug(app, product_id)}").status_code == 404
+        assert client.get(f"/products/{slug_of(app, product_id)}").status_code == 404
 
 
 def test_category_pages_list_the_subtree_with_sorting_and_htmx(app, client, make_user):
@@ -340,11 +340,6 @@ def test_admin_manages_categories(app, client, login_as):
     assert client.get("/categories/support").status_code == 200
 
 
-def _slug(app, product_id: int) -> str:
-    with app.app_context():
-        return db.session.get(Product, product_id).slug
-
-
 def test_no_markup_from_vendors_reaches_pages(app, client, make_user):
     product_id = create_product(
         app,
@@ -353,7 +348,7 @@ def test_no_markup_from_vendors_reaches_pages(app, client, make_user):
         short_description='"><img src=x onerror=alert(1)>',
         description_html="<p>safe</p>",
     )
-    page = client.get(f"/products/{_slug(app, product_id)}").get_data(as_text=True)
+    page = client.get(f"/products/{slug_of(app, product_id)}").get_data(as_text=True)
     assert "<script>alert" not in page and "<img src=x" not in page
     assert re.search(r"&lt;script&gt;alert\(&#34;t&#34;\)", page)
 
@@ -367,7 +362,7 @@ def test_cached_fragments_follow_catalog_changes_not_page_views(app, client, mak
     assert "First bot" in client.get("/").get_data(as_text=True)
     with app.app_context():
         version = catalog_version()
-    client.get(f"/products/{_slug(app, first)}")  # a counted view changes only stats
+    client.get(f"/products/{slug_of(app, first)}")  # a counted view changes only stats
     with app.app_context():
         assert catalog_version() == version
     create_product(app, make_user, "Second bot", category_slug="ops")
@@ -382,7 +377,7 @@ def test_cached_fragments_follow_catalog_changes_not_page_views(app, client, mak
 def test_pages_render_while_the_cache_is_down(app, client, make_user, redis_server):
     create_category(app, "Ops")
     product_id = create_product(app, make_user, "Outage bot", category_slug="ops")
-    slug = _slug(app, product_id)
+    slug = slug_of(app, product_id)
     redis_server.stop()
     try:
         for url in ("/", "/categories/ops", f"/products/{slug}"):
