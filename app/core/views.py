@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, render_template
 from sqlalchemy import text
 
 from app.cache import fragment
+from app.catalog import services as catalog
 from app.extensions import db
 from app.htmx import render
 from app.outbox.services import count_pending
@@ -16,8 +17,6 @@ bp = Blueprint("core", __name__)
 
 @bp.get("/")
 def home():
-    from app.catalog import services as catalog
-
     sections = fragment(
         "home",
         lambda: render_template(

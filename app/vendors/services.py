@@ -10,6 +10,7 @@ from app.accounts.models import User
 from app.accounts.permissions import Permission, Role
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
+from app.notifications.services import external_url, send_email
 from app.outbox.services import record_event
 from app.timeutil import utcnow
 from app.vendors.models import VendorProfile, VendorStatus
@@ -135,8 +136,7 @@ def applications(status: str | None = None) -> list[VendorProfile]:
 
 
 def send_decision_email(vendor_id: int, event_name: str) -> None:
-    from app.notifications.services import external_url, send_email
-
+    """Email an applicant the decision on their store (job handler for vendor.* events)."""
     profile = db.session.get(VendorProfile, vendor_id)
     if profile is None:
         return
