@@ -21,20 +21,25 @@ DEMO_ACCOUNTS = [
 
 def seed() -> Iterator[str]:
     """Create the demo accounts, then the demo catalog (app.catalog.seed_data); idempotent."""
+    accounts: dict[Role, User] = {}
+    password_hash = ""
     for email, role, first, last in DEMO_ACCOUNTS:
-        if find_user_by_email(email) is not None:
+        user = find_user_by_email(email)
+        if user is not None:
             yield f"exists: {email}"
-            continue
-        db.session.add(
-            User(
+        else:
+            # scrypt is slow on purpose: hash the shared demo password once, not per account.
+            password_hash = password_hash or hash_password(DEMO_PASSWORD)
+            user = User(
                 email=email,
-                password_hash=hash_password(DEMO_PASSWORD),
+                password_hash=password_hash,
                 role=role.value,
                 first_name=first,
                 last_name=last,
                 email_verified_at=utcnow(),
             )
-        )
-        yield f"created: {email} ({role.value})"
+            db.session.add(user)
+            yield f"created: {email} ({role.value})"
+        accounts[role] = user
     db.session.commit()
-    yield from seed_catalog()
+    yield from seed_catalog(reviewer=accounts[Role.ADMIN])

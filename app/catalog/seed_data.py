@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 import secrets
 import uuid
@@ -36,13 +35,11 @@ from app.catalog.models import (
 )
 from app.catalog.services import render_markdown, slugify
 from app.extensions import db
+from app.n8n import RenderOptions, analyse, parse_workflow, render_svg
 from app.storage import content_key, get_storage
 from app.timeutil import utcnow
 from app.vendors.models import VendorProfile, VendorStatus
 
-log = logging.getLogger(__name__)
-
-ADMIN_EMAIL = "admin@demo.autopilot.monster"
 NOTE = "demo data"
 
 # --- categories ----------------------------------------------------------------------------
@@ -2247,15 +2244,9 @@ def workflow_facts(product: DemoProduct) -> dict[str, Any]:
         "preview_key": None,
     }
     data = json.dumps(document).encode()
-    try:
-        from app.n8n import RenderOptions, analyse, parse_workflow, render_svg
-
-        workflow = parse_workflow(data)
-        facts["services"] = analyse(workflow).services
-        svg = render_svg(workflow, RenderOptions()).encode()
-    except Exception:  # the n8n library is still changing; a demo without previews is fine
-        log.warning("no preview for demo product %s", product.slug, exc_info=True)
-        return facts
+    workflow = parse_workflow(data)
+    facts["services"] = analyse(workflow).services
+    svg = render_svg(workflow, RenderOptions()).encode()
     key = content_key("previews", svg, ".svg")
     get_storage().put(key, svg, "image/svg+xml")
     facts["preview_key"] = key
@@ -2322,11 +2313,14 @@ def _figures(product: DemoProduct) -> dict[str, Any]:
 # --- seeding ---------------------------------------------------------------------------------
 
 
-def seed_catalog() -> Iterator[str]:
-    """Create the demo categories, stores and products that are missing; commit once."""
+def seed_catalog(reviewer: User | None) -> Iterator[str]:
+    """Create the demo categories, stores and products that are missing; commit once.
+
+    ``reviewer`` is recorded as the admin who approved the new stores.
+    """
     categories, made = _ensure_categories()
     yield f"categories: {made} created, {len(categories) - made} existing"
-    vendors, made = _ensure_vendors()
+    vendors, made = _ensure_vendors(reviewer)
     yield f"vendor stores: {made} created, {len(vendors) - made} existing"
     made, previews = _ensure_products(categories, vendors)
     yield (
@@ -2361,30 +2355,30 @@ def _ensure_categories() -> tuple[dict[str, Category], int]:
     return found, made
 
 
-def _ensure_vendors() -> tuple[dict[str, VendorProfile], int]:
-    admin = find_user_by_email(ADMIN_EMAIL)
+def _ensure_vendors(reviewer: User | None) -> tuple[dict[str, VendorProfile], int]:
+    slugs = [spec.slug for spec in VENDORS]
+    found = db.session.scalars(select(VendorProfile).where(VendorProfile.slug.in_(slugs)))
+    by_slug = {profile.slug: profile for profile in found}
+    stores = {spec.key: by_slug[spec.slug] for spec in VENDORS if spec.slug in by_slug}
     now = utcnow()
-    stores: dict[str, VendorProfile] = {}
+    locked_hash = ""
     made = 0
     for spec in VENDORS:
-        profile = db.session.scalar(select(VendorProfile).where(VendorProfile.slug == spec.slug))
-        if profile is not None:
-            stores[spec.key] = profile
+        if spec.key in stores:
             continue
         user = find_user_by_email(spec.email)
         if user is None:
             # Demo stores other than the demo vendor's cannot be logged into: the password is
-            # random and never shown.
+            # random and never shown. One hash serves them all (scrypt is slow on purpose).
+            locked_hash = locked_hash or hash_password(secrets.token_urlsafe(32))
             user = User(
                 email=spec.email,
-                password_hash=hash_password(secrets.token_urlsafe(32)),
+                password_hash=locked_hash,
                 role=Role.VENDOR.value,
                 first_name=spec.first_name,
                 last_name=spec.last_name,
                 email_verified_at=now,
             )
-            db.session.add(user)
-            db.session.flush()
         else:
             existing = db.session.scalar(
                 select(VendorProfile).where(VendorProfile.user_id == user.id)
@@ -2394,8 +2388,8 @@ def _ensure_vendors() -> tuple[dict[str, VendorProfile], int]:
                 continue
             if user.role == Role.CUSTOMER:
                 user.role = Role.VENDOR.value
-        profile = VendorProfile(
-            user_id=user.id,
+        stores[spec.key] = VendorProfile(
+            user=user,
             store_name=spec.store_name,
             slug=spec.slug,
             bio=spec.bio,
@@ -2403,11 +2397,10 @@ def _ensure_vendors() -> tuple[dict[str, VendorProfile], int]:
             country=spec.country,
             status=VendorStatus.APPROVED.value,
             is_verified=spec.is_verified,
-            reviewed_by_id=admin.id if admin is not None else None,
+            reviewed_by_id=reviewer.id if reviewer is not None else None,
             reviewed_at=now,
         )
-        db.session.add(profile)
-        stores[spec.key] = profile
+        db.session.add(stores[spec.key])
         made += 1
     db.session.flush()
     return stores, made

@@ -17,7 +17,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -34,14 +33,10 @@ sys.path.insert(0, str(ROOT))
 from _data import category_slugs, seed_products  # noqa: E402
 from bench_search import NOUNS, SERVICES, VERBS, pct  # noqa: E402
 
+from tests.support.services import free_port  # noqa: E402
+
 P95_TARGET_MS = 50.0
 FLOOR_SHARE_TARGET = 40.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prepare(tmp: Path, n: int, analyze: bool) -> tuple[dict[str, str], list[str]]:
@@ -105,13 +100,16 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
                     return
             except OSError:
-                time.sleep(0.2)
+                pass  # not listening yet
+            finally:
+                conn.close()
+            time.sleep(0.2)
         raise RuntimeError("gunicorn did not become ready")
 
     def stop(self) -> None:

@@ -45,7 +45,7 @@ def _counts() -> dict[str, int]:
 
 def test_seed_twice_creates_the_catalog_once(app):
     first = _seed(app)
-    assert "products: " in first
+    assert f"products: {len(PRODUCTS)} created, 0 existing" in first
     with app.app_context():
         after_first = _counts()
     second = _seed(app)
@@ -82,8 +82,8 @@ def test_demo_products_are_complete_and_safe(app):
             if p.type == ProductType.AUTOMATION_ASSET:
                 assert p.node_types == [] and p.preview_key is None, p.slug
             else:
-                assert p.node_types and p.services and p.n8n_version, p.slug
-            if p.preview_key:
+                # Every workflow and agent has its rendered canvas.
+                assert p.node_types and p.services and p.n8n_version and p.preview_key, p.slug
                 assert storage.read(p.preview_key).startswith(b"<svg"), p.slug
         history = list(db.session.scalars(select(ProductTransition)))
         assert sorted(t.product_id for t in history) == sorted(p.id for p in products)
