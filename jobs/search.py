@@ -18,10 +18,4 @@ def index_product(event_id: str) -> bool:
 @job
 def rebuild_index() -> int:
     """Rebuild the whole index from the database (missing or corrupt index, or on demand)."""
-    from app.queue import redis_connection
-
-    count = services.reindex_all()
-    connection = redis_connection()
-    if connection is not None:
-        connection.delete("search:rebuild-requested")
-    return count
+    return services.rebuild_index()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from app.search.services import count_public_products, reindex_all
+
 
 @click.group("search")
 def search_group() -> None:
@@ -15,9 +17,6 @@ def search_group() -> None:
 @with_appcontext
 def reindex_command() -> None:
     """Rebuild the index into a new directory, then switch to it atomically."""
-    from app.search.services import count_public_products, reindex_all
-
-    total = count_public_products()
-    with click.progressbar(length=total, label="Indexing products") as bar:
+    with click.progressbar(length=count_public_products(), label="Indexing products") as bar:
         count = reindex_all(progress=bar.update)
     click.echo(f"indexed {count} product(s)")

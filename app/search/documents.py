@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import nh3
-from markdown_it import MarkdownIt
+
+from app.timeutil import as_utc
 
 # The Bayesian prior: every product starts as if it had PRIOR_WEIGHT reviews averaging
 # PRIOR_MEAN, so 3 five-star reviews (3.85) do not outrank 300 at 4.5 (4.47).
@@ -25,8 +26,6 @@ PRICE_BUCKETS: list[tuple[str, str, int, int | None]] = [
 # Stored per product as the floor of its average; a filter "3 & up" takes buckets >= 3.
 RATING_BUCKETS = ["4", "3", "2", "1"]
 UNRATED = "none"
-
-_markdown = MarkdownIt("commonmark")
 
 
 def bayesian_rating(average: float, count: int) -> float:
@@ -50,20 +49,13 @@ def rating_bucket(average: float, count: int) -> str:
     return str(max(1, min(4, int(average or 0))))
 
 
-def plain_text(markdown: str | None) -> str:
-    """The words of a Markdown description, without markup."""
-    if not markdown:
-        return ""
-    rendered = _markdown.render(markdown)
-    return html.unescape(nh3.clean(rendered, tags=set())).strip()
+def plain_text(description_html: str | None) -> str:
+    """The words of a description the catalog rendered and sanitised at save time."""
+    return html.unescape(nh3.clean(description_html or "", tags=set())).strip()
 
 
 def _timestamp(value: datetime | None) -> int:
-    if value is None:
-        return 0
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
+    return int(as_utc(value).timestamp()) if value is not None else 0
 
 
 def product_document(product: Any) -> dict[str, Any]:
@@ -82,7 +74,7 @@ def product_document(product: Any) -> dict[str, Any]:
         "slug": product.slug,
         "title": product.title or "",
         "summary": product.short_description or "",
-        "description": plain_text(product.description_md),
+        "description": plain_text(product.description_html),
         "tags": " ".join(tags),
         "category": " ".join(c.name for c in trail),
         "vendor": vendor.store_name if vendor is not None else "",

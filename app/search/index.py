@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from whoosh import index as whoosh_index
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
@@ -36,7 +37,7 @@ def build_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         slug=STORED(),
-        # Matched fields (weights are applied per query term in services.build_query).
+        # Matched fields (weighted at query time by services.FIELD_WEIGHTS).
         title=TEXT(analyzer=stem, stored=True),
         summary=TEXT(analyzer=stem, stored=True),
         description=TEXT(analyzer=stem),
@@ -73,8 +74,6 @@ def build_schema() -> Schema:
 
 
 def configured_path() -> Path:
-    from flask import current_app
-
     return Path(current_app.config["APP_CONFIG"].search_index_dir)
 
 

@@ -15,11 +15,15 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
-from whoosh import query as wq
+from sqlalchemy.orm import selectinload
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
+from app.catalog.models import PRICE_TYPE_LABELS, Category, Product, ProductStatus
+from app.catalog.services import Page
+from app.errors import NotFound
 from app.extensions import db
+from app.queue import enqueue, redis_connection
 from app.search import index as search_index
 from app.search.documents import PRICE_BUCKETS, RATING_BUCKETS, product_document
 from app.search.index import IndexUnavailable
@@ -49,7 +53,6 @@ TYPES = {
     "n8n_workflow": "n8n workflows",
     "automation_asset": "Automation assets",
 }
-PRICE_TYPES = {"free": "Free", "one_time": "One-time", "subscription": "Subscription"}
 COMPLEXITIES = {"beginner": "Beginner", "intermediate": "Intermediate", "advanced": "Advanced"}
 PRICES = {key: label for key, label, _low, _high in PRICE_BUCKETS}
 RATINGS = {bucket: f"{bucket}★ & up" for bucket in RATING_BUCKETS}
@@ -64,7 +67,7 @@ SORTS = {
 # Multi-select facets: query-string key -> (index field, allowed values and labels).
 FACETS: dict[str, tuple[str, dict[str, str]]] = {
     "type": ("type", TYPES),
-    "price_type": ("price_type", PRICE_TYPES),
+    "price_type": ("price_type", PRICE_TYPE_LABELS),
     "price": ("price_bucket", PRICES),
     "complexity": ("complexity", COMPLEXITIES),
 }
@@ -77,13 +80,17 @@ class SearchParams:
     """Validated search input: anything unknown has already been dropped."""
 
     q: str = ""
-    words: tuple[str, ...] = ()
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     category: str | None = None
     rating: str | None = None
     sort: str = "relevance"
     page: int = 1
     per_page: int = PER_PAGE
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The query's words, the first MAX_TERMS of them: all a search ever matches."""
+        return tuple(_WORD.findall(self.q))[:MAX_TERMS]
 
     def active_filters(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: list(v) for k, v in self.filters.items() if v}
@@ -96,11 +103,7 @@ class SearchParams:
     def query_args(self, **changes: Any) -> dict[str, Any]:
         """The query string for this search with ``changes`` applied (for links)."""
         args: dict[str, Any] = {"q": self.q} if self.q else {}
-        args.update({k: list(v) for k, v in self.filters.items() if v})
-        if self.category:
-            args["category"] = self.category
-        if self.rating:
-            args["rating"] = self.rating
+        args.update(self.active_filters())
         if self.sort != default_sort(self.q):
             args["sort"] = self.sort
         for key, value in changes.items():
@@ -153,23 +156,17 @@ class FacetValue:
 
 
 @dataclass
-class SearchResult:
+class SearchResult(Page):
+    """A page of hits (``items``, also ``hits``) with the facets of everything matched."""
+
     params: SearchParams
-    hits: list[Hit] = field(default_factory=list)
-    total: int = 0
-    page: int = 1
-    pages: int = 1
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     suggestion: str | None = None
     unavailable: bool = False
 
     @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    def hits(self) -> list[Hit]:
+        return self.items
 
 
 def normalise_query(raw: str | None) -> str:
@@ -192,14 +189,15 @@ def parse_params(args: Mapping[str, Any]) -> SearchParams:
         else:
             raw = args.get(key, [])
             values = raw if isinstance(raw, list | tuple) else [raw]
-        return [str(v)[:80] for v in values[:20]]
+        # No length cut: each value meets an allow-list, a pattern or int(); normalise_query
+        # caps the query at MAX_QUERY_CHARS.
+        return [str(v) for v in values[:20]]
 
     def get_one(key: str) -> str:
         values = get_list(key)
         return values[0].strip() if values else ""
 
-    q = normalise_query(get_one("q") if get_list("q") else "")
-    words = tuple(_WORD.findall(q))[:MAX_TERMS]
+    q = normalise_query(get_one("q"))
     filters = {}
     for key, (_field, allowed) in FACETS.items():
         chosen = tuple(dict.fromkeys(v for v in get_list(key) if v in allowed))
@@ -214,28 +212,12 @@ def parse_params(args: Mapping[str, Any]) -> SearchParams:
         page = 1
     return SearchParams(
         q=q,
-        words=words,
         filters=filters,
         category=category if _SLUG.match(category) else None,
         rating=rating if rating in RATINGS else None,
         sort=sort if sort in SORTS else default_sort(q),
         page=min(max(page, 1), MAX_PAGE),
     )
-
-
-def build_query(schema: Any, words: Iterable[str]) -> wq.Query | None:
-    """A Whoosh query for ``words`` (every word in some field); used by more_like_this."""
-    clauses: list[wq.Query] = []
-    for word in words:
-        alternatives: list[wq.Query] = []
-        for name, weight in FIELD_WEIGHTS.items():
-            tokens = dict.fromkeys(schema[name].process_text(word, mode="query"))
-            alternatives.extend(wq.Term(name, token, boost=weight) for token in tokens)
-        if alternatives:
-            clauses.append(wq.Or(alternatives))
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else wq.And(clauses)
 
 
 # Matching and ranking run on cached per-term doc sets rather than Whoosh's matchers: set
@@ -265,16 +247,21 @@ def _term_docs(searcher: Searcher, cache: dict[str, Any], name: str, token: str)
 
 def _word_fields(
     searcher: Searcher, cache: dict[str, Any], word: str, is_last: bool
-) -> list[tuple[float, set[int]]]:
-    """(weight, docs) per field the word can match, best weight first."""
+) -> list[tuple[float, set[int]]] | None:
+    """(weight, docs) per field the word can match, best weight first; None for a word no
+    field analyses into a term (a stop word such as "and" or "the": it narrows nothing)."""
     schema = searcher.schema
     fields: list[tuple[float, set[int]]] = []
+    analysable = False
     for name, weight in FIELD_WEIGHTS.items():
         docs: set[int] = set()
         for token in dict.fromkeys(schema[name].process_text(word, mode="query")):
+            analysable = True
             docs |= _term_docs(searcher, cache, name, token)
         if docs:
             fields.append((weight, docs))
+    if not analysable:
+        return None
     if is_last and len(word) >= 3:
         # As-you-type: the last word may be unfinished; match it as a title/tag word prefix.
         expanded = searcher.reader().expand_prefix("words", word)
@@ -297,12 +284,7 @@ def _match(
     per_word = []
     for position, word in enumerate(words):
         fields = _word_fields(searcher, cache, word, position == len(words) - 1)
-        analysable = any(
-            True
-            for name in FIELD_WEIGHTS
-            for _token in searcher.schema[name].process_text(word, mode="query")
-        )
-        if not analysable:  # a stop word ("and", "the"): it narrows nothing
+        if fields is None:
             continue
         union: set[int] = set()
         for _weight, docs in fields:
@@ -376,6 +358,28 @@ def _union(sets: dict[str, set[int]], values: Iterable[str]) -> set[int]:
 
 
 REMEMBERED_SIZE = 500
+MLT_CACHE_SIZE = 20_000
+MLT_WORDS = 8
+
+
+def _memo(
+    cache: dict[str, Any],
+    name: str,
+    size: int,
+    key: Hashable,
+    build: Callable[[], T],
+    keep: Callable[[T], bool] = lambda _value: True,
+) -> T:
+    """``build()``'s value kept under ``key`` in the searcher's cache (emptied when full)."""
+    memory: dict[Hashable, Any] = cache.setdefault(name, {})
+    if key in memory:
+        return memory[key]
+    value = build()
+    if keep(value):
+        if len(memory) >= size:
+            memory.clear()
+        memory[key] = value
+    return value
 
 
 def remembered(
@@ -395,15 +399,7 @@ def remembered(
         _searcher, cache = search_index.current_searcher(path)
     except Exception:  # noqa: BLE001 - no index: nothing to remember against
         return build()
-    memory: dict[Hashable, Any] = cache.setdefault("remembered", {})
-    if key in memory:
-        return memory[key]
-    value = build()
-    if keep(value):
-        if len(memory) >= REMEMBERED_SIZE:
-            memory.clear()
-        memory[key] = value
-    return value
+    return _memo(cache, "remembered", REMEMBERED_SIZE, key, build, keep)
 
 
 def search(params: SearchParams, index_dir: Path | None = None) -> SearchResult:
@@ -417,7 +413,7 @@ def search(params: SearchParams, index_dir: Path | None = None) -> SearchResult:
     except Exception:  # a corrupt segment shows up only when read: degrade, never 500
         log.exception("search failed")
         search_index.reset_searchers()
-    return SearchResult(params=params, unavailable=True)
+    return SearchResult(items=[], page=1, pages=1, total=0, params=params, unavailable=True)
 
 
 def _search(searcher: Searcher, cache: dict[str, Any], params: SearchParams) -> SearchResult:
@@ -452,12 +448,12 @@ def _search(searcher: Searcher, cache: dict[str, Any], params: SearchParams) -> 
     docnums = _page(searcher, cache, params, per_word, final, start, end)
     hits = [_hit(searcher.stored_fields(d), start + i + 1) for i, d in enumerate(docnums)]
     result = SearchResult(
+        items=hits,
         params=params,
-        hits=hits,
         total=total,
         page=page,
         pages=pages,
-        facets=_facets(searcher, cache, params, groups, narrowed),
+        facets=_facets(searcher, cache, params, narrowed),
     )
     if total == 0 and params.words:
         result.suggestion = suggest(searcher, params.words)
@@ -495,8 +491,7 @@ def _facets(
     searcher: Searcher,
     cache: dict[str, Any],
     params: SearchParams,
-    groups: dict[str, set[int]],
-    narrowed: Any,
+    narrowed: Callable[[str], set[int]],
 ) -> dict[str, list[FacetValue]]:
     facets: dict[str, list[FacetValue]] = {}
     for key, (fieldname, allowed) in FACETS.items():
@@ -584,20 +579,16 @@ def more_like_this(product_id: int, limit: int = 6, index_dir: Path | None = Non
     try:
         searcher, cache = search_index.current_searcher(path)
         # Per index generation: a product's neighbours change only when the index does.
-        remembered = cache.setdefault("more_like_this", {})
-        key = (product_id, limit)
-        if key not in remembered:
-            if len(remembered) >= MLT_CACHE_SIZE:
-                remembered.clear()
-            remembered[key] = _more_like_this(searcher, cache, product_id, limit)
-        return remembered[key]
+        return _memo(
+            cache,
+            "more_like_this",
+            MLT_CACHE_SIZE,
+            (product_id, limit),
+            lambda: _more_like_this(searcher, cache, product_id, limit),
+        )
     except Exception:  # "Similar" is decoration: a broken index hides it
         log.warning("more_like_this failed for %s", product_id, exc_info=True)
         return []
-
-
-MLT_CACHE_SIZE = 20_000
-MLT_WORDS = 8
 
 
 def _more_like_this(
@@ -654,11 +645,8 @@ def record_search(result: SearchResult) -> SearchQuery | None:
 
 def record_click(product_id: int, query_id: int | None, position: int | None) -> str:
     """Record a result click and return the product's slug; raise NotFound if not public."""
-    from app.catalog.models import Product
-    from app.errors import NotFound
-
     product = db.session.get(Product, product_id)
-    if product is None or product.status != "approved":
+    if product is None or product.status != ProductStatus.APPROVED:
         raise NotFound()
     query = db.session.get(SearchQuery, query_id) if query_id else None
     db.session.add(
@@ -723,14 +711,13 @@ def search_report(since: Any, limit: int = 25) -> SearchReport:
 # Index upkeep (the search queue is the only writer) ---------------------------------------
 
 
+REBUILD_REQUESTED = "search:rebuild-requested"
+
+
 def _public_products() -> Any:
-    from sqlalchemy.orm import selectinload
-
-    from app.catalog.models import Category, Product
-
     return (
         select(Product)
-        .where(Product.status == "approved")
+        .where(Product.status == ProductStatus.APPROVED)
         .options(
             selectinload(Product.vendor),
             selectinload(Product.tags),
@@ -740,18 +727,24 @@ def _public_products() -> Any:
     )
 
 
-def reindex_all(index_dir: Path | None = None, progress: Any = None) -> int:
+def count_public_products() -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Product)
+            .where(Product.status == ProductStatus.APPROVED)
+        )
+        or 0
+    )
+
+
+def reindex_all(index_dir: Path | None = None, progress: Callable[[int], Any] | None = None) -> int:
     """Rebuild the whole index from the database into a new directory and swap it in.
 
     ``progress`` is called with each indexed product (e.g. a click progress bar's update).
     Returns the number of products indexed.
     """
-    from app.catalog.models import Product
-
     path = index_dir or search_index.configured_path()
-    total = db.session.scalar(
-        select(func.count()).select_from(Product).where(Product.status == "approved")
-    )
 
     def documents() -> Iterable[dict[str, Any]]:
         for product in db.session.scalars(_public_products().execution_options(yield_per=500)):
@@ -759,18 +752,7 @@ def reindex_all(index_dir: Path | None = None, progress: Any = None) -> int:
             if progress is not None:
                 progress(1)
 
-    return search_index.write_generation(path, documents(), large=(total or 0) > 5000)
-
-
-def count_public_products() -> int:
-    from app.catalog.models import Product
-
-    return (
-        db.session.scalar(
-            select(func.count()).select_from(Product).where(Product.status == "approved")
-        )
-        or 0
-    )
+    return search_index.write_generation(path, documents(), large=count_public_products() > 5000)
 
 
 def sync_product(product_id: int, index_dir: Path | None = None) -> bool:
@@ -780,9 +762,7 @@ def sync_product(product_id: int, index_dir: Path | None = None) -> bool:
     A missing or unreadable index is rebuilt from the database instead.
     """
     path = index_dir or search_index.configured_path()
-    product = db.session.scalar(
-        _public_products().where(_product_id_column() == product_id).limit(1)
-    )
+    product = db.session.scalar(_public_products().where(Product.id == product_id).limit(1))
     try:
         with search_index.writer(path) as w:
             if product is None:
@@ -794,22 +774,21 @@ def sync_product(product_id: int, index_dir: Path | None = None) -> bool:
     return product is not None
 
 
-def _product_id_column() -> Any:
-    from app.catalog.models import Product
-
-    return Product.id
-
-
 def request_rebuild() -> None:
     """Ask the search queue to rebuild the index once (deduplicated for two minutes)."""
-    from app.queue import enqueue, redis_connection
-
     connection = redis_connection()
     try:
-        if connection is not None and not connection.set(
-            "search:rebuild-requested", "1", nx=True, ex=120
-        ):
+        if connection is not None and not connection.set(REBUILD_REQUESTED, "1", nx=True, ex=120):
             return
         enqueue("search", "jobs.search.rebuild_index")
     except Exception:  # noqa: BLE001 - the page still says "being rebuilt"; the sweep can retry
         log.warning("could not request a search rebuild", exc_info=True)
+
+
+def rebuild_index() -> int:
+    """Rebuild the whole index (the search queue's job), then accept new rebuild requests."""
+    count = reindex_all()
+    connection = redis_connection()
+    if connection is not None:
+        connection.delete(REBUILD_REQUESTED)
+    return count

@@ -7,7 +7,6 @@ from datetime import timedelta
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import login_required
 from markupsafe import Markup
-from werkzeug.routing import BuildError
 
 from app.accounts.permissions import Permission, permission_required
 from app.extensions import db
@@ -18,6 +17,7 @@ from app.timeutil import utcnow
 bp = Blueprint("search", __name__)
 
 REPORT_DAYS = (1, 7, 30, 90)
+QUERY_ID_MARK = "0000000000"  # digits, so url_for keeps it as is
 
 
 @bp.get("/search")
@@ -33,7 +33,8 @@ def search_GET():
     if result.unavailable:
         services.request_rebuild()
     # The cached HTML is the same for everyone; only the click links carry this search's id.
-    html = html.replace(QUERY_ID_MARK, str(logged.id) if logged is not None else "0")
+    query_id = str(logged.id) if logged is not None else "0"
+    html = html.replace(f"qid={QUERY_ID_MARK}", f"qid={query_id}")
     return render(
         "search/search.html",
         "search_results",
@@ -41,9 +42,6 @@ def search_GET():
         params=params,
         sorts=services.SORTS,
     )
-
-
-QUERY_ID_MARK = "0000000000"  # digits, so url_for keeps it as is
 
 
 def _results(params: services.SearchParams) -> tuple[services.SearchResult, str]:
@@ -61,14 +59,7 @@ def click_GET(product_id: int):
     slug = services.record_click(product_id, query_id, position)
     db.session.commit()
     # The target is built from the product, never taken from the request: no open redirect.
-    return redirect(product_url(slug), code=303)
-
-
-def product_url(slug: str) -> str:
-    try:
-        return url_for("catalog.product_GET", slug=slug)
-    except BuildError:  # the catalog's product page may not be registered yet
-        return f"/products/{slug}"
+    return redirect(url_for("catalog.product_GET", slug=slug), code=303)
 
 
 @bp.get("/admin/search")

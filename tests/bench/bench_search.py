@@ -1,9 +1,8 @@
 """Search benchmark: seed N generated products, index them, measure in-process search latency.
 
 Run: .venv/bin/python tests/bench/bench_search.py [--sizes 10000,100000]
-Prints `name: value unit` lines. With the catalog tables present (migration 0002) products are
-bulk-inserted into a temporary SQLite database and indexed from it (the real reindex path);
-``--no-db`` (or no catalog yet) indexes the same generated documents directly.
+Prints `name: value unit` lines. Products are bulk-inserted into a temporary SQLite database
+and indexed from it (the real reindex path); ``--no-db`` indexes the generated rows directly.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.search import index as search_index  # noqa: E402
 from app.search import services  # noqa: E402
-from app.search.documents import bayesian_rating, price_bucket, rating_bucket  # noqa: E402
+from app.search.documents import product_document  # noqa: E402
 
 SERVICES = [
     "gmail",
@@ -191,41 +191,40 @@ def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
     return rows
 
 
+# Generated row keys that are Product attributes as they are.
+PRODUCT_COLUMNS = (
+    "id",
+    "slug",
+    "title",
+    "short_description",
+    "type",
+    "price_type",
+    "complexity",
+    "node_types",
+    "services",
+    "rating_avg",
+    "rating_count",
+    "popularity",
+    "published_at",
+)
+
+
 def row_document(row: dict[str, Any]) -> dict[str, Any]:
-    """The index document for a generated row (same fields product_document produces)."""
-    cat = row["category"]
-    return {
-        "id": str(row["id"]),
-        "slug": row["slug"],
-        "title": row["title"],
-        "summary": row["short_description"],
-        "description": row["description_md"],
-        "tags": " ".join(row["tags"]),
-        "category": cat,
-        "vendor": row["vendor"],
-        "nodes": " ".join(row["node_types"]),
-        "services": " ".join(row["services"]),
-        "words": " ".join([row["title"], *row["tags"]]),
-        "type": row["type"],
-        "category_path": cat,
-        "category_slug": cat,
-        "category_name": cat.title(),
-        "category_trail": {cat: cat.title()},
-        "vendor_slug": row["vendor"],
-        "vendor_name": row["vendor"],
-        "price_type": row["price_type"],
-        "price_bucket": price_bucket(row["price_type"], row["price_cents"]),
-        "complexity": row["complexity"],
-        "rating_bucket": rating_bucket(row["rating_avg"], row["rating_count"]),
-        "tag_names": row["tags"],
-        "currency": "USD",
-        "price": row["price_cents"],
-        "rating": round(bayesian_rating(row["rating_avg"], row["rating_count"]) * 1000),
-        "rating_avg": row["rating_avg"],
-        "rating_count": row["rating_count"],
-        "popularity": row["popularity"],
-        "published": int(row["published_at"].timestamp()),
-    }
+    """The index document for a generated row: the row dressed as a Product for the real
+    product_document, so this mode indexes exactly what the app would."""
+    category = SimpleNamespace(slug=row["category"], name=row["category"].title())
+    category.path = [category]
+    product = SimpleNamespace(
+        **{name: row[name] for name in PRODUCT_COLUMNS},
+        description_html=row["description_md"],
+        tags=[SimpleNamespace(name=tag) for tag in row["tags"]],
+        category=category,
+        vendor=SimpleNamespace(slug=row["vendor"], store_name=row["vendor"]),
+        display_price_cents=row["price_cents"],
+        currency="USD",
+        created_at=None,
+    )
+    return product_document(product)
 
 
 def seed_products(n: int, session: Any) -> int:
@@ -324,12 +323,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-db", action="store_true", help="index generated documents only")
     args = parser.parse_args()
-    try:
-        import app.catalog.models  # noqa: F401
-    except ImportError:
-        use_db = False
-    else:
-        use_db = not args.no_db
+    use_db = not args.no_db
     print(f"mode: {'database' if use_db else 'documents'}")
     for size in (int(s) for s in args.sizes.split(",") if s.strip()):
         bench(size, use_db, args.rounds)

@@ -224,6 +224,11 @@ def test_hostile_queries_never_raise(index_dir, q):
     assert "\x00" not in result.params.q
 
 
+def test_long_queries_are_kept_up_to_the_cap():
+    words = " ".join(f"word{i}" for i in range(100))
+    assert services.parse_params({"q": words}).q == words[: services.MAX_QUERY_CHARS].strip()
+
+
 def test_field_syntax_is_not_interpreted(index_dir):
     build(index_dir, doc(title="Alpha", vendor="Zeta"), doc(title="Zeta"))
     # "vendor:zeta" is two plain words, not a field query: nothing has "vendor" in it.
@@ -277,5 +282,5 @@ def test_more_like_this_prefers_shared_words_in_the_same_category(app, make_prod
     with app.app_context():
         hits = more_like_this(base, limit=2)
         assert [h.id for h in hits] == [close, same_category]
-        assert more_like_this(base, limit=2) == hits  # remembered per index generation
+        assert more_like_this(base, limit=2) is hits  # remembered per index generation
         assert more_like_this(999_999) == []

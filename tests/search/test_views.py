@@ -113,13 +113,15 @@ def test_jobs_index_and_remove_on_events(app, client, make_product, run_jobs):
     assert "Webhook relay" not in client.get("/search?q=webhook").get_data(as_text=True)
 
 
-def test_reindex_command_swaps_a_new_directory_in(app, make_product, index_path):
+def test_reindex_command_swaps_a_new_directory_in(app, client, make_product, index_path):
     make_product("One", index=False)
     make_product("Two", index=False)
+    before = index_path.resolve()
     result = app.test_cli_runner().invoke(args=["search", "reindex"])
     assert result.exit_code == 0, result.output
-    assert "indexed 2 product(s)" in result.output
-    assert index_path.is_symlink()
+    assert "Indexing products" in result.output and "indexed 2 product(s)" in result.output
+    assert index_path.is_symlink() and index_path.resolve() != before
+    assert "1 result for" in client.get("/search?q=two").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("damage", ["deleted", "garbage"])
@@ -141,13 +143,24 @@ def test_broken_index_degrades_then_is_rebuilt(client, make_product, index_path,
 
 
 def test_results_are_rendered_once_per_index_state_but_clicks_stay_per_search(
-    app, client, make_product
+    app, client, make_product, monkeypatch
 ):
     import re
 
+    from app.search import services
+
+    searches = []
+    search = services.search
+
+    def counted(params):
+        searches.append(params)
+        return search(params)
+
+    monkeypatch.setattr(services, "search", counted)
     make_product("Invoice chaser")
     first = client.get("/search?q=invoice").get_data(as_text=True)
     second = client.get("/search?q=invoice").get_data(as_text=True)
+    assert len(searches) == 1
     ids = [re.search(r"qid=(\d+)", body).group(1) for body in (first, second)]
     with app.app_context():
         logged = [
@@ -156,3 +169,15 @@ def test_results_are_rendered_once_per_index_state_but_clicks_stay_per_search(
     assert ids == logged and ids[0] != ids[1]
     make_product("Invoice reminder")  # indexed: the next search sees a new index state
     assert "Invoice reminder" in client.get("/search?q=invoice").get_data(as_text=True)
+    assert len(searches) == 2
+
+
+def test_description_words_are_found(client, make_product):
+    # The catalog stores the description rendered and sanitised; the index reads its words.
+    make_product(
+        "Weekly digest",
+        description_md="Sends an **invoice** reminder & more",
+        description_html="<p>Sends an <strong>invoice</strong> reminder &amp; more</p>",
+    )
+    body = client.get("/search?q=reminder").get_data(as_text=True)
+    assert "Weekly digest" in body and "1 result for" in body
