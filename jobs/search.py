@@ -19,3 +19,9 @@ def index_product(event_id: str) -> bool:
 def rebuild_index() -> int:
     """Rebuild the whole index from the database (missing or corrupt index, or on demand)."""
     return services.rebuild_index()
+
+
+@job
+def reindex_all(event_id: str) -> bool:
+    """Rebuild the index after a change that touches many documents (a category renamed)."""
+    return deliver_once(event_id, "reindex_all", lambda event: services.reindex_all())

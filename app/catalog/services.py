@@ -891,6 +891,9 @@ def save_category(
     if category is None:
         category = Category(slug=unique_slug(Category, name))
         db.session.add(category)
+    elif category.name != name.strip() or category.parent is not parent:
+        # Every listing below it is indexed with its category trail: rebuild the index.
+        record_event("category.changed", category_id=category.id)
     category.name = name.strip()
     category.parent = parent
     category.description = description.strip()

@@ -30,6 +30,7 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "password.changed": [("default", "jobs.accounts.send_password_changed_email")],
     "vendor.approved": [("default", "jobs.catalog.notify_vendor_decision")],
     "vendor.declined": [("default", "jobs.catalog.notify_vendor_decision")],
+    "category.changed": [("search", "jobs.search.reindex_all")],
     # Review decisions email the vendor; those that can change what is public also reindex.
     "product.changes_requested": [_NOTIFY_VENDOR],
     **{

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -404,3 +405,18 @@ def test_price_sorts_use_the_price_shoppers_see(app, client, make_user):
     )
     body = client.get("/categories/ops?sort=price_desc").get_data(as_text=True)
     assert body.index("Twenty monthly") < body.index("Ten once") < body.index("Free one")
+
+
+def test_renaming_a_category_reindexes_its_listings(app, client, login_as, make_user, run_jobs):
+    from app.search import index as search_index
+
+    with app.app_context():
+        search_index.write_generation(Path(app.config["APP_CONFIG"].search_index_dir), [])
+    category_id = create_category(app, "Ops")
+    create_product(app, make_user, "Pager bot", category_slug="ops")
+    login_as("admin")
+    response = _post(client, f"/admin/categories/{category_id}", name="Incident response")
+    assert response.status_code == 303
+    assert run_jobs() == 1
+    body = client.get("/search?q=pager").get_data(as_text=True)
+    assert "Incident response" in body and "Pager bot" in body
