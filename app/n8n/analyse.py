@@ -76,7 +76,7 @@ class Analysis:
 
 def analyse(workflow: Workflow) -> Analysis:
     """Derive the Analysis; never raises on a parsed workflow, whatever its findings."""
-    active = [n for n in workflow.nodes if not n.is_sticky]
+    active = workflow.active_nodes
     resolved = links(workflow)
     count = len(workflow.nodes)
     main_successors: list[list[int]] = [[] for _ in range(count)]
@@ -96,7 +96,7 @@ def analyse(workflow: Workflow) -> Analysis:
     names = [n.name for n in workflow.nodes]
     branches = sum(max(0, len(targets) - 1) for targets in main_successors)
     triggers = _triggers(active)
-    ai = _ai_components(workflow, resolved)
+    ai = _ai_components(workflow, active, resolved)
     score = len(active) + 2 * branches + 3 * len(cycles) + 2 * len(ai)
     return Analysis(
         name=workflow.name,
@@ -204,7 +204,9 @@ def _literal_host(url: Any) -> str | None:
     return host.lower() if host else None
 
 
-def _ai_components(workflow: Workflow, resolved: list[Link]) -> list[dict[str, Any]]:
+def _ai_components(
+    workflow: Workflow, active: list[Node], resolved: list[Link]
+) -> list[dict[str, Any]]:
     inputs: dict[int, dict[str, list[str]]] = {}
     for link in resolved:
         kind = link.edge.target_kind
@@ -215,9 +217,7 @@ def _ai_components(workflow: Workflow, resolved: list[Link]) -> list[dict[str, A
             if source_name not in names:
                 names.append(source_name)
     components = []
-    for node in workflow.nodes:
-        if node.is_sticky:
-            continue
+    for node in active:
         wired = inputs.get(node.index)
         short = short_name(node.type)
         is_root = short in ("agent", "agentTool") or short.startswith("chain")

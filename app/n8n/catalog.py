@@ -6,20 +6,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-CATEGORIES = (
-    "trigger",
-    "ai",
-    "code",
-    "http",
-    "flow",
-    "transform",
-    "database",
-    "messaging",
-    "files",
-    "app",
-    "note",
-)
-
 _BASE = "n8n-nodes-base."
 _LANGCHAIN = "@n8n/n8n-nodes-langchain."
 _CORE_PACKAGES = ("n8n-nodes-base", "@n8n/n8n-nodes-langchain")
@@ -246,7 +232,6 @@ class NodeKind:
     service: str | None
     is_community: bool
     is_trigger: bool
-    is_tool: bool
     is_known: bool
 
 
@@ -371,16 +356,13 @@ def describe(type_id: str) -> NodeKind:
     """Display name, category, service and flags for any type id, known or not."""
     short = short_name(type_id)
     trigger = _is_trigger(short)
-    tool = short.endswith("Tool") and short != "Tool"
     known = TABLE.get(type_id)
     if known is not None:
         display, category, service = known
-        return NodeKind(
-            type_id, display, category, service, is_community(type_id), trigger, tool, True
-        )
+        return NodeKind(type_id, display, category, service, is_community(type_id), trigger, True)
     base = short
     suffix = ""
-    if tool:
+    if short.endswith("Tool") and short != "Tool":
         base, suffix = short[: -len("Tool")], " Tool"
     elif short.endswith("Trigger") and short != "Trigger":
         base, suffix = short[: -len("Trigger")], " Trigger"
@@ -396,9 +378,7 @@ def describe(type_id: str) -> NodeKind:
         service = humanise(base) if category in ("app", "messaging", "database", "files") else None
     if trigger:
         category = "trigger"
-    return NodeKind(
-        type_id, display, category, service, is_community(type_id), trigger, tool, False
-    )
+    return NodeKind(type_id, display, category, service, is_community(type_id), trigger, False)
 
 
 def _is_trigger(short: str) -> bool:

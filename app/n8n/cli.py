@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from app.n8n.errors import WorkflowError
 from app.n8n.services import (
+    dump_json,
     inspect_workflow,
     redact_workflow,
     rejected_record,
@@ -16,22 +16,12 @@ from app.n8n.services import (
 )
 
 
-def _read(path: Path) -> bytes | str:
-    """The file's bytes, or why it could not be read."""
+def _read(path: Path) -> bytes:
+    """The file's bytes; raises OSError with a message fit for a rejection line."""
     try:
         return path.read_bytes()
     except OSError as exc:
-        return f"cannot read file: {exc.strerror or exc}"
-
-
-def _json_line(record: dict[str, object]) -> str:
-    """One JSON line; names holding lone surrogates (legal in JSON) fall back to escapes."""
-    line = json.dumps(record, ensure_ascii=False)
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        line = json.dumps(record)
-    return line
+        raise OSError(f"cannot read file: {exc.strerror or exc}") from None
 
 
 @click.group(name="n8n")
@@ -45,13 +35,12 @@ def n8n() -> None:
 def analyse_command(files: tuple[Path, ...], as_json: bool) -> None:
     """Analyse FILES; rejected files are reported (ok: false) and the exit status stays 0."""
     for path in files:
-        data = _read(path)
-        if isinstance(data, str):
-            record = rejected_record(str(path), data)
-        else:
-            record = inspect_workflow(data, str(path))
+        try:
+            record = inspect_workflow(_read(path), str(path))
+        except OSError as exc:
+            record = rejected_record(str(path), str(exc))
         if as_json:
-            click.echo(_json_line(record))
+            click.echo(dump_json(record))
         elif record["ok"]:
             click.echo(
                 f"{path}: {record['nodes']} nodes, {record['connections']} connections, "
@@ -77,11 +66,8 @@ def render_command(files: tuple[Path, ...], out_dir: Path, theme: str) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     rejected = 0
     for path in files:
-        data = _read(path)
         try:
-            if isinstance(data, str):
-                raise OSError(data)
-            svg = render_workflow(data, theme)
+            svg = render_workflow(_read(path), theme)
         except (OSError, WorkflowError) as exc:
             rejected += 1
             click.echo(f"{path}: rejected: {exc}", err=True)
@@ -96,11 +82,8 @@ def render_command(files: tuple[Path, ...], out_dir: Path, theme: str) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def redact_command(file: Path, output: Path) -> None:
     """Write a copy of FILE with every hard-coded secret replaced by [REDACTED:<kind>]."""
-    data = _read(file)
     try:
-        if isinstance(data, str):
-            raise OSError(data)
-        text, count = redact_workflow(data)
+        text, count = redact_workflow(_read(file))
     except (OSError, WorkflowError) as exc:
         click.echo(f"{file}: rejected: {exc}", err=True)
         raise SystemExit(1) from None

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from app.n8n.catalog import ai_ports, describe, roles, short_name
 from app.n8n.graph import Link
 from app.n8n.model import Node, Workflow
-from app.n8n.validate import AI_CONNECTION_TYPES
+from app.n8n.validate import AI_CONNECTION_TYPES, main_inputs
 
 # packages/frontend/editor-ui nodeViewUtils.ts: GRID_SIZE 16, DEFAULT_NODE_SIZE 96,
 # CONFIGURATION_NODE_SIZE 80 (circle), configurable width 80 + 48 * (max(4, ports) - 1).
@@ -111,7 +111,9 @@ def boxes(workflow: Workflow, nodes: list[Node], resolved: list[Link]) -> list[B
             if extra not in ports:
                 ports.append(extra)
         outputs = 0 if is_sub else _outputs(node, used_out.get(node.index, 0))
-        inputs = 0 if is_sub or kind.is_trigger else _inputs(node, used_in.get(node.index, 0))
+        inputs = (
+            0 if is_sub or kind.is_trigger else max(main_inputs(node), used_in.get(node.index, 0))
+        )
         outputs, inputs = min(outputs, MAX_HANDLES), min(inputs, MAX_HANDLES)
         height = NODE_SIZE + max(0, max(inputs, outputs, 1) - 2) * HANDLE_STEP
         width = NODE_SIZE
@@ -161,17 +163,6 @@ def _outputs(node: Node, used: int) -> int:
 def _fallback_output(node: Node) -> bool:
     options = node.parameters.get("options")
     return isinstance(options, dict) and options.get("fallbackOutput") == "extra"
-
-
-def _inputs(node: Node, used: int) -> int:
-    short = short_name(node.type)
-    count = 1
-    if short == "merge":
-        number = node.parameters.get("numberInputs", 2)
-        count = number if isinstance(number, int) and 2 <= number <= MAX_HANDLES else 2
-    elif short == "compareDatasets":
-        count = 2
-    return max(count, used)
 
 
 def _labels(node: Node, outputs: int) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from types import UnionType
 from typing import Any
 
 from app.n8n.errors import WorkflowError
@@ -26,13 +27,11 @@ def parse_workflow(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Workflow:
     workflows = parse_workflows(data, limits)
     first = workflows[0]
     if len(workflows) > 1:
-        first.problems.append(
-            Finding(
-                "warning",
-                "several_workflows",
-                f"the file holds {len(workflows)} workflows; only the first is used",
-                "",
-            )
+        _warn(
+            first.problems,
+            "several_workflows",
+            f"the file holds {len(workflows)} workflows; only the first is used",
+            "",
         )
     return first
 
@@ -46,11 +45,10 @@ def parse_workflows(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Workfl
         workflow = _build(raw, pointer, limits)
         if pointer and isinstance(document, dict):
             # A template wrapper carries the name and id the inner object lacks.
-            outer = document
-            if workflow.name is None and isinstance(outer.get("name"), str):
-                workflow.name = outer["name"]
+            if workflow.name is None and isinstance(document.get("name"), str):
+                workflow.name = document["name"]
             if workflow.id is None:
-                workflow.id = _identifier(outer.get("id"))
+                workflow.id = _identifier(document.get("id"))
         workflow.sha256 = digest
         workflow.document = document
         workflows.append(workflow)
@@ -106,13 +104,14 @@ def _kind(value: Any) -> str:
     return "an object"
 
 
-def _expect(value: Any, kind: type | tuple[type, ...], what: str, pointer: str) -> None:
-    if not isinstance(value, kind) or isinstance(value, bool) and bool not in _as_tuple(kind):
+def _expect(value: Any, kind: type | UnionType, what: str, pointer: str) -> None:
+    """Raise unless ``value`` is a ``kind``; a boolean never passes (bool is an int subclass)."""
+    if not isinstance(value, kind) or isinstance(value, bool):
         raise WorkflowError(f"{what}; found {_kind(value)}", pointer)
 
 
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
+def _warn(problems: list[Finding], code: str, message: str, pointer: str) -> None:
+    problems.append(Finding("warning", code, message, pointer))
 
 
 def _build(raw: dict[str, Any], base: str, limits: Limits) -> Workflow:
@@ -130,7 +129,7 @@ def _build(raw: dict[str, Any], base: str, limits: Limits) -> Workflow:
 
     problems: list[Finding] = []
     if "connections" not in raw:
-        problems.append(Finding("warning", "no_connections", "no 'connections' object", base))
+        _warn(problems, "no_connections", "no 'connections' object", base)
     nodes = [_node(item, i, join(base, "nodes", i), problems) for i, item in enumerate(raw_nodes)]
     name_index: dict[str, int] = {}
     for node in nodes:
@@ -209,13 +208,11 @@ def _node(raw: Any, index: int, pointer: str, problems: list[Finding]) -> Node:
     _expect(parameters, dict, "'parameters' must be an object", join(pointer, "parameters"))
     disabled = raw.get("disabled", False)
     if not isinstance(disabled, bool):
-        problems.append(
-            Finding(
-                "warning",
-                "bad_disabled",
-                "'disabled' is not a boolean; ignored",
-                join(pointer, "disabled"),
-            )
+        _warn(
+            problems,
+            "bad_disabled",
+            "'disabled' is not a boolean; ignored",
+            join(pointer, "disabled"),
         )
     on_error = raw.get("onError")
     webhook_id = raw.get("webhookId")
@@ -244,15 +241,9 @@ def _position(value: Any, pointer: str, problems: list[Finding]) -> tuple[float,
     ):
         x, y = (max(-_MAX_COORDINATE, min(_MAX_COORDINATE, float(v))) for v in value)
         if (x, y) != (float(value[0]), float(value[1])):
-            problems.append(
-                Finding("warning", "position_clamped", "position clamped to ±1e6", pointer)
-            )
+            _warn(problems, "position_clamped", "position clamped to ±1e6", pointer)
         return x, y
-    problems.append(
-        Finding(
-            "warning", "bad_position", "position is not two finite numbers; placed apart", pointer
-        )
-    )
+    _warn(problems, "bad_position", "position is not two finite numbers; placed apart", pointer)
     return None
 
 
@@ -260,11 +251,7 @@ def _credentials(value: Any, pointer: str, problems: list[Finding]) -> tuple[Cre
     if value is None:
         return ()
     if not isinstance(value, dict):
-        problems.append(
-            Finding(
-                "warning", "bad_credentials", "'credentials' is not an object; ignored", pointer
-            )
-        )
+        _warn(problems, "bad_credentials", "'credentials' is not an object; ignored", pointer)
         return ()
     refs = []
     for cred_type, ref in value.items():
@@ -283,22 +270,18 @@ def _credentials(value: Any, pointer: str, problems: list[Finding]) -> tuple[Cre
                 )
             )
             if inline:
-                problems.append(
-                    Finding(
-                        "warning",
-                        "inline_credentials",
-                        "credential object holds values, not a reference",
-                        join(pointer, cred_type),
-                    )
-                )
-        else:
-            problems.append(
-                Finding(
-                    "warning",
-                    "bad_credentials",
-                    "credential reference ignored",
+                _warn(
+                    problems,
+                    "inline_credentials",
+                    "credential object holds values, not a reference",
                     join(pointer, cred_type),
                 )
+        else:
+            _warn(
+                problems,
+                "bad_credentials",
+                "credential reference ignored",
+                join(pointer, cred_type),
             )
     return tuple(refs)
 
@@ -308,23 +291,12 @@ def _edges(connections: dict[str, Any], base: str, problems: list[Finding]) -> l
     for source, by_kind in connections.items():
         source_pointer = join(base, source)
         if not isinstance(by_kind, dict):
-            problems.append(
-                Finding(
-                    "warning",
-                    "bad_connection",
-                    "connections entry is not an object",
-                    source_pointer,
-                )
-            )
+            _warn(problems, "bad_connection", "connections entry is not an object", source_pointer)
             continue
         for kind, slots in by_kind.items():
             kind_pointer = join(source_pointer, kind)
             if not isinstance(slots, list):
-                problems.append(
-                    Finding(
-                        "warning", "bad_connection", "output list is not an array", kind_pointer
-                    )
-                )
+                _warn(problems, "bad_connection", "output list is not an array", kind_pointer)
                 continue
             for output, slot in enumerate(slots):
                 # null slots are legal: a Switch output left unconnected.
@@ -332,11 +304,7 @@ def _edges(connections: dict[str, Any], base: str, problems: list[Finding]) -> l
                     continue
                 slot_pointer = join(kind_pointer, output)
                 if not isinstance(slot, list):
-                    problems.append(
-                        Finding(
-                            "warning", "bad_connection", "output slot is not an array", slot_pointer
-                        )
-                    )
+                    _warn(problems, "bad_connection", "output slot is not an array", slot_pointer)
                     continue
                 for position, raw in enumerate(slot):
                     edge = _edge(raw, source, kind, output, join(slot_pointer, position), problems)
@@ -349,24 +317,20 @@ def _edge(
     raw: Any, source: str, kind: str, output: int, pointer: str, problems: list[Finding]
 ) -> Edge | None:
     if not isinstance(raw, dict):
-        problems.append(Finding("warning", "bad_connection", "edge is not an object", pointer))
+        _warn(problems, "bad_connection", "edge is not an object", pointer)
         return None
     target, target_kind, index = raw.get("node"), raw.get("type", kind), raw.get("index", 0)
     if not isinstance(target, str) or not isinstance(target_kind, str):
-        problems.append(
-            Finding("warning", "bad_connection", "edge 'node'/'type' is not a string", pointer)
-        )
+        _warn(problems, "bad_connection", "edge 'node'/'type' is not a string", pointer)
         return None
     if isinstance(index, float) and index.is_integer():
         index = int(index)
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= 256:
-        problems.append(
-            Finding(
-                "warning",
-                "bad_connection",
-                "edge 'index' is not an integer in 0..256",
-                join(pointer, "index"),
-            )
+        _warn(
+            problems,
+            "bad_connection",
+            "edge 'index' is not an integer in 0..256",
+            join(pointer, "index"),
         )
         return None
     return Edge(source, kind, output, target, target_kind, index, pointer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 
@@ -12,11 +11,10 @@ def escape(part: str | int) -> str:
 
 
 def join(base: str, *parts: str | int) -> str:
-    return base + "".join("/" + escape(p) for p in parts)
-
-
-def from_parts(parts: Iterable[str | int]) -> str:
-    return join("", *parts)
+    # A loop, not "".join over a generator: the parser calls this for every node and edge.
+    for part in parts:
+        base += "/" + escape(part)
+    return base
 
 
 def split(pointer: str) -> list[str]:

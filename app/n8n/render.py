@@ -113,8 +113,9 @@ class RenderOptions:
 def render_svg(workflow: Workflow, options: RenderOptions | None = None) -> str:
     """The canvas as one SVG document (a str); deterministic for the same workflow and options."""
     options = options or RenderOptions()
-    palette = PALETTES.get(options.theme, PALETTES["light"])
-    active = [n for n in workflow.nodes if not n.is_sticky]
+    theme = options.theme if options.theme in PALETTES else "light"
+    palette = PALETTES[theme]
+    active = workflow.active_nodes
     notes = [n for n in workflow.nodes if n.is_sticky]
     drawn_nodes = active[: options.max_nodes]
     drawn_notes = notes[: options.max_stickies]
@@ -136,7 +137,7 @@ def render_svg(workflow: Workflow, options: RenderOptions | None = None) -> str:
         f' viewBox="{_n(left)} {_n(top)} {_n(width)} {_n(height)}"'
         f' width="{_n(width * scale)}" height="{_n(height * scale)}"'
         f' font-family="Open Sans, Helvetica, Arial, sans-serif" role="img"'
-        f' data-theme="{options.theme if options.theme in PALETTES else "light"}"'
+        f' data-theme="{theme}"'
         f' data-node-count="{len(node_boxes)}" data-edge-count="{len(resolved)}"'
         f' data-sticky-count="{len(note_boxes)}" data-total-nodes="{len(active)}">',
         f"<title>{escape(redact_text(workflow.name or 'n8n workflow')[:200])}</title>",
@@ -334,18 +335,20 @@ def _handles(box: Box, palette: Palette) -> list[str]:
     for kind in box.ports:
         x, y = box.port_point(kind)
         parts.append(
-            f'<path d="M{_n(x)} {_n(y - 5)}L{_n(x + 5)} {_n(y)}L{_n(x)} {_n(y + 5)}L{_n(x - 5)}'
-            f' {_n(y)}Z" fill="{palette.border}"/>'
-            f'<text x="{_n(x)}" y="{_n(y + 18)}" font-size="10" text-anchor="middle"'
-            f' fill="{palette.muted}">{_PORT_NAMES.get(kind, "AI")}</text>'
+            _diamond(x, y, palette.border) + f'<text x="{_n(x)}" y="{_n(y + 18)}" font-size="10"'
+            f' text-anchor="middle" fill="{palette.muted}">{_PORT_NAMES.get(kind, "AI")}</text>'
         )
     if box.shape in ("circle", "pill"):
-        x, y = box.top_centre()
-        parts.append(
-            f'<path d="M{_n(x)} {_n(y - 5)}L{_n(x + 5)} {_n(y)}L{_n(x)} {_n(y + 5)}L{_n(x - 5)}'
-            f' {_n(y)}Z" fill="{palette.border}"/>'
-        )
+        parts.append(_diamond(*box.top_centre(), palette.border))
     return parts
+
+
+def _diamond(x: float, y: float, fill: str) -> str:
+    """An AI handle: a small diamond centred on (x, y)."""
+    return (
+        f'<path d="M{_n(x)} {_n(y - 5)}L{_n(x + 5)} {_n(y)}L{_n(x)} {_n(y + 5)}L{_n(x - 5)}'
+        f' {_n(y)}Z" fill="{fill}"/>'
+    )
 
 
 def _label(box: Box, palette: Palette) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from app.n8n.pointer import resolve, split
+from app.n8n.pointer import join, resolve, split
 
 # Code nodes reach 154 kB in the corpus; longer strings are scanned up to this many characters.
 MAX_SCAN_CHARS = 256_000
@@ -55,7 +55,10 @@ class _Rule:
     kind: str
     pattern: re.Pattern[str]
     confidence: float
+    # ``group`` is the token _vendor_token_ok checks; ``span_group`` the part reported and
+    # redacted: a whole "Bearer …" value goes, but only the password of a URL.
     group: int = 0
+    span_group: int = 0
 
 
 # Vendor formats. Each pattern is linear: bounded classes, no nested quantifiers.
@@ -121,15 +124,18 @@ _RULES = (
         ),
         0.9,
     ),
-    _Rule("bearer_token", re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/-]{16,2000}=*)"), 0.85, 1),
-    _Rule("basic_auth", re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{8,1000}={0,2})"), 0.9, 1),
+    _Rule(
+        "bearer_token", re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/-]{16,2000}=*)"), 0.85, group=1
+    ),
+    _Rule("basic_auth", re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{8,1000}={0,2})"), 0.9, group=1),
     _Rule(
         "url_credentials",
         re.compile(
             r"(?i)\b[a-z][a-z0-9+.-]{1,15}://[^\s:/@'\"<>{}]{1,64}:([^\s/@'\"<>{}]{1,128})@[A-Za-z0-9\[]"
         ),
         0.9,
-        1,
+        group=1,
+        span_group=1,
     ),
 )
 # Cheap gate: a string with none of these cannot match a vendor rule.
@@ -233,11 +239,9 @@ def scan_document(document: Any) -> list[SecretFinding]:
     lives. A member name that is itself a secret is reported once for the whole member and
     not descended into, so no reported pointer ever spells it.
     """
-    findings: list[SecretFinding] = []
     if isinstance(document, str):
-        for kind, confidence, start, end in _scan_string(document, "", _VALUE):
-            findings.append(SecretFinding("", kind, confidence, start, end))
-        return findings
+        return [SecretFinding("", *hit) for hit in _scan_string(document, "")]
+    findings: list[SecretFinding] = []
     if not isinstance(document, dict | list):
         return findings
     # (container, its pointer, the field name its strings are judged by, a credentials map?)
@@ -252,40 +256,22 @@ def scan_document(document: Any) -> list[SecretFinding]:
                 label = key_label if isinstance(key_label, str) else ""
             for position, (key, item) in enumerate(value.items()):
                 if len(key) >= 8 and _ANCHOR.search(key):
-                    hits = _scan_string(key, "", _KEY)
+                    hits = _scan_string(key, "", vendor_only=True)
                     if hits:
-                        findings.extend(
-                            SecretFinding(pointer, kind, confidence, start, end, position)
-                            for kind, confidence, start, end in hits
-                        )
+                        findings.extend(SecretFinding(pointer, *hit, position) for hit in hits)
                         continue
-                if isinstance(item, str):
-                    if len(item) < 8:
-                        continue
+                name = label if key == "value" and label else key
+                if isinstance(item, str) and len(item) >= 8:
                     # A credential reference by name ({"slackApi": "My Slack"}) is no value.
-                    mode = _REFERENCE if credential_map else _VALUE
-                    name = label if key == "value" and label else key
-                    hits = _scan_string(item, name, mode)
-                    if hits:
-                        # Inline RFC 6901 escaping: this loop visits every member.
-                        child = pointer + "/" + key.replace("~", "~0").replace("/", "~1")
-                        findings.extend(
-                            SecretFinding(child, kind, confidence, start, end)
-                            for kind, confidence, start, end in hits
-                        )
+                    hits = _scan_string(item, name, vendor_only=credential_map)
+                    findings.extend(SecretFinding(join(pointer, key), *hit) for hit in hits)
                 elif isinstance(item, dict | list) and item:
-                    child = pointer + "/" + key.replace("~", "~0").replace("/", "~1")
-                    name = label if key == "value" and label else key
-                    children.append((item, child, name, key == "credentials"))
+                    children.append((item, join(pointer, key), name, key == "credentials"))
         else:
             for index, item in enumerate(value):
-                if isinstance(item, str):
-                    if len(item) >= 8:
-                        hits = _scan_string(item, field, _VALUE)
-                        findings.extend(
-                            SecretFinding(f"{pointer}/{index}", kind, confidence, start, end)
-                            for kind, confidence, start, end in hits
-                        )
+                if isinstance(item, str) and len(item) >= 8:
+                    hits = _scan_string(item, field)
+                    findings.extend(SecretFinding(f"{pointer}/{index}", *hit) for hit in hits)
                 elif isinstance(item, dict | list) and item:
                     children.append((item, f"{pointer}/{index}", field, False))
         # Reversed so that containers are visited in document order.
@@ -293,19 +279,20 @@ def scan_document(document: Any) -> list[SecretFinding]:
     return findings
 
 
-_VALUE, _KEY, _REFERENCE = 0, 1, 2
+def _scan_string(
+    text: str, field: str, *, vendor_only: bool = False
+) -> list[tuple[str, float, int, int]]:
+    """(kind, confidence, start, end) per secret in ``text``, judged by the ``field`` it sits in.
 
-
-def _scan_string(text: str, field: str, mode: int = _VALUE) -> list[tuple[str, float, int, int]]:
-    """(kind, confidence, start, end) per secret in ``text``; member names and credential
-    references get the vendor rules only."""
+    ``vendor_only`` (member names, credential references) applies the vendor rules alone.
+    """
     if len(text) < 8:
         return []
     text = text[:MAX_SCAN_CHARS]
     hits: list[tuple[str, float, int, int]] = []
     if _ANCHOR.search(text):
         hits += _vendor_hits(text)
-    if mode != _VALUE:
+    if vendor_only:
         return _dedupe(hits)
     if not hits and _is_sensitive(field) and _looks_random(text):
         hits.append((_generic_kind(text), _generic_confidence(text), 0, len(text)))
@@ -323,7 +310,7 @@ def _vendor_hits(text: str) -> list[tuple[str, float, int, int]]:
             token = match.group(rule.group)
             if not _vendor_token_ok(rule.kind, token):
                 continue
-            start, end = match.span(rule.group if rule.kind == "url_credentials" else 0)
+            start, end = match.span(rule.span_group)
             hits.append((rule.kind, rule.confidence, start, end))
     return hits
 
@@ -444,10 +431,7 @@ def _generic_confidence(value: str) -> float:
 
 def redact_text(text: str) -> str:
     """Free text (a node name, a sticky note) with every secret the rules see replaced."""
-    hits = _scan_string(text, "", _VALUE)
-    for kind, _, start, end in sorted(hits, key=lambda hit: hit[2], reverse=True):
-        text = text[:start] + f"[REDACTED:{kind}]" + text[end:]
-    return text
+    return _replace_spans(text, [SecretFinding("", *hit) for hit in _scan_string(text, "")])
 
 
 def redact_document(document: Any, findings: list[SecretFinding]) -> Any:

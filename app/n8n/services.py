@@ -9,9 +9,23 @@ from app.n8n.analyse import analyse
 from app.n8n.errors import WorkflowError
 from app.n8n.limits import DEFAULT_LIMITS, Limits
 from app.n8n.parse import parse_workflow
-from app.n8n.render import RenderOptions, render_svg
+from app.n8n.render import RenderOptions, Theme, render_svg
 from app.n8n.secrets import redact_document, scan_document
 from app.n8n.validate import validate
+
+
+def dump_json(value: Any, indent: int | None = None) -> str:
+    """JSON text to write as UTF-8.
+
+    A name may hold a lone surrogate (legal as a JSON escape) that UTF-8 cannot encode; then
+    the whole text is written with ASCII escapes.
+    """
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(value, indent=indent)
+    return text
 
 
 def rejected_record(file: str, error: str | None) -> dict[str, Any]:
@@ -54,10 +68,9 @@ def inspect_workflow(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) ->
     return record
 
 
-def render_workflow(data: bytes, theme: str = "light", limits: Limits = DEFAULT_LIMITS) -> str:
+def render_workflow(data: bytes, theme: Theme = "light", limits: Limits = DEFAULT_LIMITS) -> str:
     """The SVG preview; raises WorkflowError for a rejected file."""
-    workflow = parse_workflow(data, limits)
-    return render_svg(workflow, RenderOptions(theme="dark" if theme == "dark" else "light"))
+    return render_svg(parse_workflow(data, limits), RenderOptions(theme=theme))
 
 
 def redact_workflow(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[str, int]:
@@ -68,10 +81,4 @@ def redact_workflow(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[str, 
     workflow = parse_workflow(data, limits)
     findings = scan_document(workflow.document)
     redacted = redact_document(workflow.document, findings)
-    text = json.dumps(redacted, indent=2, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # A lone surrogate (legal as a JSON escape) cannot be written as UTF-8; keep escapes.
-        text = json.dumps(redacted, indent=2)
-    return text + "\n", len(findings)
+    return dump_json(redacted, indent=2) + "\n", len(findings)

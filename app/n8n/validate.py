@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.n8n.catalog import accepts_ai_input, describe, package_of, roles, short_name
+from app.n8n.catalog import accepts_ai_input, describe, is_community, roles, short_name
 from app.n8n.model import Edge, Finding, Node, Workflow
 from app.n8n.pointer import join
 
@@ -23,7 +23,6 @@ AI_CONNECTION_TYPES = frozenset(
     }
 )
 CONNECTION_TYPES = AI_CONNECTION_TYPES | {"main"}
-_CORE = ("n8n-nodes-base", "@n8n/n8n-nodes-langchain")
 # Main outputs of core nodes whose count does not depend on parameters.
 _FIXED_OUTPUTS = {
     "if": 2,
@@ -50,7 +49,7 @@ def validate(workflow: Workflow) -> list[Finding]:
     seen_kinds: set[str] = set()
     for edge in workflow.edges:
         findings += _check_edge(workflow, edge, seen_kinds)
-    active = [n for n in workflow.nodes if not n.is_sticky]
+    active = workflow.active_nodes
     if not active:
         findings.append(Finding("warning", "empty", "the workflow has no nodes", workflow.pointer))
     elif not any(describe(n.type).is_trigger and not n.disabled for n in active):
@@ -141,7 +140,7 @@ def _check_edge(workflow: Workflow, edge: Edge, seen_kinds: set[str]) -> list[Fi
 
 
 def _check_output(source: Node, edge: Edge) -> list[Finding]:
-    if edge.kind != "main" or package_of(source.type) not in _CORE:
+    if edge.kind != "main" or is_community(source.type):
         return []
     fixed = _FIXED_OUTPUTS.get(short_name(source.type))
     if fixed is None:
@@ -173,7 +172,7 @@ def _check_input(target: Node, edge: Edge) -> list[Finding]:
                     join(edge.pointer, "node"),
                 )
             ]
-        if package_of(target.type) not in _CORE:
+        if is_community(target.type):
             return []
         if kind.is_trigger:
             return [
@@ -184,7 +183,7 @@ def _check_input(target: Node, edge: Edge) -> list[Finding]:
                     join(edge.pointer, "node"),
                 )
             ]
-        inputs = _main_inputs(target)
+        inputs = main_inputs(target)
         if edge.input >= inputs:
             return [
                 Finding(
@@ -195,7 +194,7 @@ def _check_input(target: Node, edge: Edge) -> list[Finding]:
                 )
             ]
     elif edge.target_kind in AI_CONNECTION_TYPES:
-        if package_of(target.type) in _CORE and not accepts_ai_input(target.type, edge.target_kind):
+        if not is_community(target.type) and not accepts_ai_input(target.type, edge.target_kind):
             return [
                 Finding(
                     "warning",
@@ -218,7 +217,8 @@ def _check_input(target: Node, edge: Edge) -> list[Finding]:
     return []
 
 
-def _main_inputs(node: Node) -> int:
+def main_inputs(node: Node) -> int:
+    """The main inputs a node has by its type and parameters, before counting its wiring."""
     short = short_name(node.type)
     if short == "merge":
         count = node.parameters.get("numberInputs", 2)

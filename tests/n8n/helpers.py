@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -23,6 +24,15 @@ def fixture_bytes(name: str) -> bytes:
 
 def load(name: str) -> Workflow:
     return parse_workflow(fixture_bytes(name))
+
+
+def node(name, node_type="n8n-nodes-base.noOp", position=(0, 0), **extra) -> dict:
+    return {"name": name, "type": node_type, "typeVersion": 1, "position": list(position), **extra}
+
+
+def document(nodes, connections=None, **extra) -> bytes:
+    """A workflow file made of ``nodes`` (see ``node``) and ``connections``."""
+    return json.dumps({"nodes": nodes, "connections": connections or {}, **extra}).encode()
 
 
 def parse_svg(svg: str) -> ET.Element:

@@ -9,15 +9,12 @@ import pytest
 from app.n8n import analyse, parse_workflow
 from app.n8n.analyse import trigger_kind
 from app.n8n.catalog import TABLE, describe, humanise, roles
-from tests.n8n.helpers import load
+from tests.n8n.helpers import document, load, node
 
 
 def workflow_of(*types: str, connections: dict | None = None):
-    nodes = [
-        {"name": f"N{i}", "type": node_type, "position": [i * 200, 0]}
-        for i, node_type in enumerate(types)
-    ]
-    return parse_workflow(json.dumps({"nodes": nodes, "connections": connections or {}}).encode())
+    nodes = [node(f"N{i}", node_type, (i * 200, 0)) for i, node_type in enumerate(types)]
+    return parse_workflow(document(nodes, connections))
 
 
 def test_editor_download_summary():
@@ -135,22 +132,13 @@ def test_legacy_credentials_by_name_still_count():
 
 
 def test_http_node_borrowing_a_credential_type():
-    document = {
-        "nodes": [
-            {
-                "name": "Call",
-                "type": "n8n-nodes-base.httpRequest",
-                "position": [0, 0],
-                "parameters": {
-                    "url": "https://api.notion.com/v1/pages",
-                    "authentication": "predefinedCredentialType",
-                    "nodeCredentialType": "notionApi",
-                },
-            }
-        ],
-        "connections": {},
+    parameters = {
+        "url": "https://api.notion.com/v1/pages",
+        "authentication": "predefinedCredentialType",
+        "nodeCredentialType": "notionApi",
     }
-    analysis = analyse(parse_workflow(json.dumps(document).encode()))
+    call = node("Call", "n8n-nodes-base.httpRequest", parameters=parameters)
+    analysis = analyse(parse_workflow(document([call])))
     assert analysis.credentials == ["notionApi"]
     assert analysis.services == ["api.notion.com"]
 
@@ -203,18 +191,9 @@ def test_risk_flags():
 
 
 def test_raw_ip_inside_an_expression_url_is_flagged_twice():
-    document = {
-        "nodes": [
-            {
-                "name": "Call",
-                "type": "n8n-nodes-base.httpRequest",
-                "position": [0, 0],
-                "parameters": {"url": "=http://[::1]:8080/items/{{ $json.id }}"},
-            }
-        ],
-        "connections": {},
-    }
-    codes = [f["code"] for f in analyse(parse_workflow(json.dumps(document).encode())).risk_flags]
+    parameters = {"url": "=http://[::1]:8080/items/{{ $json.id }}"}
+    call = node("Call", "n8n-nodes-base.httpRequest", parameters=parameters)
+    codes = [f["code"] for f in analyse(parse_workflow(document([call]))).risk_flags]
     assert codes == ["http_raw_ip", "http_expression_url"]
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from app.n8n import WorkflowError, analyse, parse_workflow, render_svg, scan_document, validate
-from app.n8n.services import inspect_workflow
-from tests.n8n.helpers import assert_safe_svg, drawn
+from app.n8n.services import dump_json, inspect_workflow
+from tests.n8n.helpers import assert_safe_svg, document, drawn, node
 
 MB = 1024 * 1024
 
@@ -79,14 +79,6 @@ def safe(data: bytes, *, seconds: float = 1.0, megabytes: int = 64):
     return assert_safe_svg(outcome.svg), outcome.svg
 
 
-def node(name, node_type="n8n-nodes-base.noOp", position=(0, 0), **extra):
-    return {"name": name, "type": node_type, "typeVersion": 1, "position": list(position), **extra}
-
-
-def document(nodes, connections=None, **extra) -> bytes:
-    return json.dumps({"nodes": nodes, "connections": connections or {}, **extra}).encode()
-
-
 def test_markup_and_control_characters_in_names():
     names = [
         "<script>alert(1)</script>",
@@ -113,9 +105,7 @@ def test_lone_surrogates_survive_the_json_record():
     data = document([node("bad \ud800 name", "n8n-nodes-base.webhook")])
     record = inspect_workflow(data, "x.json")
     assert record["ok"] and record["triggers"][0]["node"] == "bad \ud800 name"
-    from app.n8n.cli import _json_line
-
-    line = _json_line(record)
+    line = dump_json(record)
     line.encode("utf-8")
     assert json.loads(line)["triggers"][0]["node"] == "bad \ud800 name"
 
@@ -145,6 +135,7 @@ def test_huge_and_tiny_coordinates():
         b'"overflow", "type": "n8n-nodes-base.noOp", "typeVersion": 1, "position": [0, 0]',
         b'"overflow", "type": "n8n-nodes-base.noOp", "typeVersion": 1, "position": [1e400, -1e400]',
     )
+    assert b"1e400" in data, "the replacement above no longer matches"
     root, svg = safe(data)
     _, _, width, height = map(float, root.get("viewBox").split())
     assert width < 5000 and height < 5000

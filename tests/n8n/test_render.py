@@ -13,10 +13,12 @@ from tests.n8n.helpers import (
     FIXTURES,
     SVG,
     assert_safe_svg,
+    document,
     drawn,
     expected_edges,
     fixture_bytes,
     load,
+    node,
 )
 
 FIXTURE_NAMES = sorted(path.name for path in FIXTURES.glob("*.json"))
@@ -27,8 +29,7 @@ def node_groups(root):
 
 
 def rect_of(group):
-    outline = next(el for el in group if el.tag in (f"{SVG}rect", f"{SVG}path"))
-    return outline
+    return next(el for el in group if el.tag in (f"{SVG}rect", f"{SVG}path"))
 
 
 def label_text(group) -> str:
@@ -116,19 +117,12 @@ def test_if_outputs_are_labelled_true_and_false():
 
 def test_switch_grows_with_its_outputs():
     outputs = 6
-    document = {
-        "nodes": [
-            {"name": "S", "type": "n8n-nodes-base.switch", "typeVersion": 3, "position": [0, 0]},
-        ]
-        + [
-            {"name": f"T{i}", "type": "n8n-nodes-base.noOp", "position": [300, i * 120]}
-            for i in range(outputs)
-        ],
-        "connections": {
-            "S": {"main": [[{"node": f"T{i}", "type": "main", "index": 0}] for i in range(outputs)]}
-        },
+    nodes = [node("S", "n8n-nodes-base.switch", typeVersion=3)]
+    nodes += [node(f"T{i}", position=(300, i * 120)) for i in range(outputs)]
+    connections = {
+        "S": {"main": [[{"node": f"T{i}", "type": "main", "index": 0}] for i in range(outputs)]}
     }
-    root = assert_safe_svg(render_svg(parse_workflow(json.dumps(document).encode())))
+    root = assert_safe_svg(render_svg(parse_workflow(document(nodes, connections))))
     switch = node_groups(root)[0]
     assert rect_of(switch).get("height") == str(96 + (outputs - 2) * 32)
     assert [el.text for el in drawn(root, "n8n-output-label")] == [str(i) for i in range(outputs)]
@@ -160,24 +154,14 @@ def test_custom_sticky_colour_keeps_its_text_readable_in_the_dark_theme():
 
 
 def test_sticky_markdown_is_plain_text():
-    document = {
-        "nodes": [
-            {
-                "name": "Note",
-                "type": "n8n-nodes-base.stickyNote",
-                "position": [0, 0],
-                "parameters": {
-                    "content": "## Title\n**bold** [link](javascript:alert(1))"
-                    " <img src=x onerror=alert(1)>",
-                    "width": 400,
-                    "height": 200,
-                    "color": 3,
-                },
-            }
-        ],
-        "connections": {},
+    parameters = {
+        "content": "## Title\n**bold** [link](javascript:alert(1)) <img src=x onerror=alert(1)>",
+        "width": 400,
+        "height": 200,
+        "color": 3,
     }
-    root = assert_safe_svg(render_svg(parse_workflow(json.dumps(document).encode())))
+    note = node("Note", "n8n-nodes-base.stickyNote", parameters=parameters)
+    root = assert_safe_svg(render_svg(parse_workflow(document([note]))))
     text = " ".join("".join(t.itertext()) for t in root.iter(f"{SVG}text"))
     assert "Title" in text and "bold" in text and "link" in text
     assert "javascript" not in text and "onerror" not in text and "**" not in text
@@ -185,12 +169,7 @@ def test_sticky_markdown_is_plain_text():
 
 def test_user_strings_are_escaped_and_stripped():
     hostile = "<script>alert(1)</script> & \"q\" 's' ]]> \u202e\x00\x07 </text><foreignObject>"
-    document = {
-        "name": hostile,
-        "nodes": [{"name": hostile, "type": "n8n-nodes-base.set", "position": [0, 0]}],
-        "connections": {},
-    }
-    svg = render_svg(parse_workflow(json.dumps(document).encode()))
+    svg = render_svg(parse_workflow(document([node(hostile, "n8n-nodes-base.set")], name=hostile)))
     root = assert_safe_svg(svg)
     assert "&lt;script&gt;" in svg and "&amp;" in svg
     title = root.find(f"{SVG}title").text
@@ -199,10 +178,10 @@ def test_user_strings_are_escaped_and_stripped():
 
 
 def test_parameter_values_never_reach_the_svg():
-    document = json.loads(fixture_bytes("risky.json"))
-    document["nodes"][2]["parameters"]["jsCode"] = "const marker = 'PARAM-MARKER-93';"
-    document["nodes"][2]["credentials"] = {"api": {"id": "1", "name": "CRED-MARKER-41"}}
-    svg = render_svg(parse_workflow(json.dumps(document).encode()))
+    raw = json.loads(fixture_bytes("risky.json"))
+    raw["nodes"][2]["parameters"]["jsCode"] = "const marker = 'PARAM-MARKER-93';"
+    raw["nodes"][2]["credentials"] = {"api": {"id": "1", "name": "CRED-MARKER-41"}}
+    svg = render_svg(parse_workflow(json.dumps(raw).encode()))
     assert "PARAM-MARKER" not in svg and "CRED-MARKER" not in svg
 
 
@@ -232,7 +211,7 @@ def test_huge_workflow_is_bounded():
         f"Node {i}": {"main": [[{"node": f"Node {i + 1}", "type": "main", "index": 0}]]}
         for i in range(count - 1)
     }
-    workflow = parse_workflow(json.dumps({"nodes": nodes, "connections": connections}).encode())
+    workflow = parse_workflow(document(nodes, connections))
     svg = render_svg(workflow)
     root = assert_safe_svg(svg)
     assert len(node_groups(root)) == RenderOptions().max_nodes
@@ -249,9 +228,7 @@ def test_parallel_copies_of_one_edge_are_drawn_once_and_edges_are_capped():
         {"name": "B", "type": "n8n-nodes-base.noOp", "position": [300, 0]},
     ]
     copies = [{"node": "B", "type": "main", "index": 0}] * 5000
-    workflow = parse_workflow(
-        json.dumps({"nodes": nodes, "connections": {"A": {"main": [copies]}}}).encode()
-    )
+    workflow = parse_workflow(document(nodes, {"A": {"main": [copies]}}))
     root = assert_safe_svg(render_svg(workflow))
     assert len(drawn(root, "n8n-edge")) == 1 == expected_edges(workflow)
     fan = {
@@ -276,7 +253,7 @@ def test_far_outlier_does_not_shrink_the_rest():
         {"name": "B", "type": "n8n-nodes-base.noOp", "position": [240, 0]},
         {"name": "Far", "type": "n8n-nodes-base.noOp", "position": [1e308, -1e308]},
     ]
-    workflow = parse_workflow(json.dumps({"nodes": nodes, "connections": {}}).encode())
+    workflow = parse_workflow(document(nodes))
     root = assert_safe_svg(render_svg(workflow))
     _, _, width, height = map(float, root.get("viewBox").split())
     assert width < 3000 and height < 3000

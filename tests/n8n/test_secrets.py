@@ -10,7 +10,7 @@ import time
 import pytest
 
 from app.n8n import parse_workflow, redact_document, render_svg, scan_document
-from app.n8n.pointer import resolve
+from app.n8n.pointer import join, resolve
 from app.n8n.secrets import MAX_SCAN_CHARS
 from app.n8n.services import inspect_workflow, redact_workflow
 from tests.n8n.helpers import load
@@ -19,17 +19,12 @@ from tests.n8n.secret_samples import fake_secrets, secret_parts, secrets_workflo
 
 def leaves(value, pointer=""):
     """{pointer: leaf} for every scalar of a document."""
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            out.update(leaves(item, pointer + "/" + key.replace("~", "~0").replace("/", "~1")))
-        return out
-    if isinstance(value, list):
-        out = {}
-        for index, item in enumerate(value):
-            out.update(leaves(item, f"{pointer}/{index}"))
-        return out
-    return {pointer: value}
+    if not isinstance(value, dict | list):
+        return {pointer: value}
+    out = {}
+    for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+        out.update(leaves(item, join(pointer, key)))
+    return out
 
 
 def assert_no_value(text: str, secrets: dict[str, str]) -> None:
@@ -69,7 +64,9 @@ def test_every_vendor_kind_is_found_and_nothing_else():
 
 def test_findings_point_at_string_leaves_and_carry_a_confidence():
     document, _, _ = secrets_workflow()
-    for finding in scan_document(document):
+    findings = scan_document(document)
+    assert findings
+    for finding in findings:
         value = resolve(document, finding.pointer)
         assert isinstance(value, str)
         assert 0 < finding.end - finding.start <= len(value)

@@ -6,7 +6,7 @@ import json
 
 from app.n8n import parse_workflow, render_svg, validate
 from app.n8n.pointer import resolve
-from tests.n8n.helpers import fixture_bytes, load
+from tests.n8n.helpers import document, fixture_bytes, load, node
 
 
 def findings_of(name: str) -> set[tuple[str, str, str]]:
@@ -51,8 +51,8 @@ def test_disabled_node_in_graph_fixture():
 
 
 def test_ai_edge_rules():
-    document = json.loads(fixture_bytes("ai_agent.json"))
-    connections = document["connections"]
+    raw = json.loads(fixture_bytes("ai_agent.json"))
+    connections = raw["connections"]
     # An AI edge into a node with no AI inputs; an edge type that differs from its key;
     # a third language-model slot on an agent (it has a model and a fallback model).
     connections["Simple Memory"]["ai_memory"][0].append(
@@ -61,7 +61,7 @@ def test_ai_edge_rules():
     connections["Look up order"]["ai_tool"][0].append(
         {"node": "AI Agent", "type": "ai_languageModel", "index": 2}
     )
-    workflow = parse_workflow(json.dumps(document).encode())
+    workflow = parse_workflow(json.dumps(raw).encode())
     codes = {(f.code, f.location) for f in validate(workflow)}
     assert ("mismatched_connection_type", "/connections/Simple Memory/ai_memory/0/1/type") in codes
     assert ("ai_into_plain_node", "/connections/Simple Memory/ai_memory/0/1/node") in codes
@@ -69,48 +69,38 @@ def test_ai_edge_rules():
 
 
 def test_trigger_with_an_input_and_unknown_edge_type():
-    document = {
-        "nodes": [
-            {"name": "Hook", "type": "n8n-nodes-base.webhook", "position": [0, 0]},
-            {"name": "Step", "type": "n8n-nodes-base.noOp", "position": [200, 0]},
-        ],
-        "connections": {
-            "Step": {"main": [[{"node": "Hook", "type": "main", "index": 0}]]},
-            "Hook": {"main": [[{"node": "Step", "type": "ai_whatever", "index": 0}]]},
-        },
+    nodes = [node("Hook", "n8n-nodes-base.webhook"), node("Step", position=(200, 0))]
+    connections = {
+        "Step": {"main": [[{"node": "Hook", "type": "main", "index": 0}]]},
+        "Hook": {"main": [[{"node": "Step", "type": "ai_whatever", "index": 0}]]},
     }
-    workflow = parse_workflow(json.dumps(document).encode())
+    workflow = parse_workflow(document(nodes, connections))
     codes = {(f.code, f.location) for f in validate(workflow)}
     assert ("input_out_of_range", "/connections/Step/main/0/0/node") in codes
     assert ("unknown_connection_type", "/connections/Hook/main/0/0/type") in codes
 
 
 def test_malformed_edges_are_skipped_one_by_one():
-    document = {
-        "nodes": [
-            {"name": "A", "type": "n8n-nodes-base.manualTrigger", "position": [0, 0]},
-            {"name": "B", "type": "n8n-nodes-base.noOp", "position": [200, 0]},
-        ],
-        "connections": {
-            "A": {
-                "main": [
-                    [
-                        {"node": "B", "type": "main", "index": 0},
-                        "B",
-                        {"node": 5},
-                        {"node": "B", "index": -1},
-                        {"node": "B", "index": 1e9},
-                        {"node": "B", "index": "0"},
-                        {"node": "B", "index": 0.0},
-                    ],
-                    "not a slot",
+    nodes = [node("A", "n8n-nodes-base.manualTrigger"), node("B", position=(200, 0))]
+    connections = {
+        "A": {
+            "main": [
+                [
+                    {"node": "B", "type": "main", "index": 0},
+                    "B",
+                    {"node": 5},
+                    {"node": "B", "index": -1},
+                    {"node": "B", "index": 1e9},
+                    {"node": "B", "index": "0"},
+                    {"node": "B", "index": 0.0},
                 ],
-                "ai_tool": {"not": "a list"},
-            },
-            "B": ["not an object"],
+                "not a slot",
+            ],
+            "ai_tool": {"not": "a list"},
         },
+        "B": ["not an object"],
     }
-    workflow = parse_workflow(json.dumps(document).encode())
+    workflow = parse_workflow(document(nodes, connections))
     assert [(e.target, e.input, e.pointer) for e in workflow.edges] == [
         ("B", 0, "/connections/A/main/0/0"),
         ("B", 0, "/connections/A/main/0/6"),
