@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 import click
 from flask import Flask, current_app
@@ -76,7 +75,7 @@ def outbox_sweep_command() -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @with_appcontext
 def worker_command(queues: str, burst: bool) -> None:
-    """Run an RQ worker with the scheduler (retries) and the periodic outbox sweep."""
+    """Run an RQ worker with the scheduler (retries) and the periodic sweep (outbox, page views)."""
     from rq import Worker
 
     from app.queue import get_queue, redis_connection
@@ -86,6 +85,7 @@ def worker_command(queues: str, burst: bool) -> None:
         raise click.ClickException("REDIS_URL is not set: without Redis, jobs run in-process.")
     app = current_app._get_current_object()
     names = [name.strip() for name in queues.split(",") if name.strip()]
+    sweep()  # catch up before taking jobs (a burst run's only sweep)
     stop = threading.Event()
     if not burst:
         threading.Thread(target=_sweep_forever, args=(app, stop), daemon=True).start()
@@ -96,16 +96,27 @@ def worker_command(queues: str, burst: bool) -> None:
         stop.set()
 
 
-def _sweep_forever(app: Flask, stop: threading.Event) -> None:
+def sweep() -> None:
+    """The worker's periodic chores, each outliving the other's failure (a database or Redis
+    hiccup): dispatch outbox events that never reached the queue, write noted page views."""
+    from app.catalog import pageviews
     from app.outbox.services import dispatch_pending
 
+    for chore, run in (
+        ("outbox events dispatched", dispatch_pending),
+        ("page views", pageviews.flush),
+    ):
+        try:
+            count = run()
+        except Exception:
+            log.exception("sweep: %s failed", chore)
+        else:
+            if count:
+                log.info("sweep: %s: %d", chore, count)
+
+
+def _sweep_forever(app: Flask, stop: threading.Event) -> None:
     interval = app.config["APP_CONFIG"].outbox_sweep_seconds
     while not stop.wait(interval):
-        try:
-            with app.app_context():
-                count = dispatch_pending()
-            if count:
-                log.info("outbox sweep dispatched %d event(s)", count)
-        except Exception:  # the sweep must outlive a database or Redis hiccup
-            log.exception("outbox sweep failed")
-            time.sleep(1)
+        with app.app_context():
+            sweep()

@@ -54,6 +54,8 @@ class Config:
     max_upload_bytes: int
     proxy_fix_x_for: int
     outbox_sweep_seconds: int
+    view_flush_size: int
+    view_flush_seconds: int
     log_level: str
     debug: bool
     extra: dict[str, Any] = field(default_factory=dict)
@@ -117,6 +119,8 @@ class Config:
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 16 * 1024 * 1024),
             proxy_fix_x_for=_int(env, "PROXY_FIX_X_FOR", 0),
             outbox_sweep_seconds=_int(env, "OUTBOX_SWEEP_SECONDS", 30),
+            view_flush_size=_int(env, "VIEW_FLUSH_SIZE", 200),
+            view_flush_seconds=_int(env, "VIEW_FLUSH_SECONDS", 5),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             debug=debug,
         )

@@ -1,19 +1,16 @@
-"""Catalog services: listings, their review flow, categories, public queries and view counts.
+"""Catalog services: listings, their review flow, categories and public queries.
 
 Functions take the acting user explicitly and never read the request; views own the commit.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import hmac
 import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,10 +18,8 @@ import nh3
 from flask import has_app_context
 from markdown_it import MarkdownIt
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.accounts.models import User
@@ -36,7 +31,6 @@ from app.catalog.models import (
     ProductRevision,
     ProductStatus,
     ProductTransition,
-    ProductView,
     RevisionState,
     Tag,
 )
@@ -826,47 +820,6 @@ def sitemap_entries() -> list[tuple[str, str, datetime | None]]:
     )
     entries += [("vendor", slug, None) for slug in vendors]
     return entries
-
-
-# --- views per visitor per day --------------------------------------------------------------
-
-
-def visitor_key(secret: str, identity: str, day: date) -> str:
-    """A keyed daily hash of who is looking: counts unique visitors without storing an IP."""
-    message = f"{day.isoformat()}|{identity}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
-
-
-@functools.cache
-def _view_insert(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect (it is costly)."""
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    return (
-        insert(ProductView)
-        .on_conflict_do_nothing(index_elements=["product_id", "day", "visitor"])
-        .returning(ProductView.id)
-    )
-
-
-def record_view(product: Product, visitor: str, day: date) -> bool:
-    """Count one view per product, visitor and day; True if this one was new.
-
-    One conditional insert (the unique constraint decides, so concurrent requests of the same
-    visitor count once) and, only for a new view, one counter update.
-    """
-    added = db.session.execute(
-        _view_insert(db.engine.dialect.name),
-        {"product_id": product.id, "day": day, "visitor": visitor},
-    )
-    if added.first() is None:
-        return False
-    db.session.execute(
-        update(Product)
-        .where(Product.id == product.id)
-        .values(view_count=Product.view_count + 1, popularity=Product.popularity + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return True
 
 
 # --- categories (admin-managed tree) --------------------------------------------------------

@@ -21,7 +21,7 @@ from werkzeug.datastructures import FileStorage
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
 from app.cache import fragment
-from app.catalog import services
+from app.catalog import pageviews, services
 from app.catalog.forms import ListingForm
 from app.catalog.models import PRICE_TYPE_LABELS, STATUS_LABELS, TYPE_LABELS, Product
 from app.extensions import db
@@ -68,9 +68,7 @@ def product_GET(slug: str):
         ),
     )
     response = render("catalog/product.html", product=product, body=body)
-    # Counted after rendering: the commit expires everything the template would reload.
-    _count_view(product)
-    db.session.commit()
+    _count_view(product)  # after rendering: a flush due now commits, expiring the product
     return response
 
 
@@ -86,9 +84,8 @@ def _count_view(product: Product) -> None:
     else:
         identity = f"anon:{request.remote_addr}|{agent[:200]}"
     today = utcnow().date()
-    services.record_view(
-        product, services.visitor_key(current_app.secret_key, identity, today), today
-    )
+    visitor = pageviews.visitor_key(current_app.secret_key, identity, today)
+    pageviews.note(product.id, visitor, today)
 
 
 @bp.get("/categories/<slug>")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.catalog import services
-from app.catalog.models import Product, ProductRevision, ProductTransition, ProductView
+from app.catalog.models import Product, ProductRevision, ProductTransition
 from app.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.outbox.models import Event
@@ -259,23 +259,6 @@ def test_queue_is_oldest_first(ctx, make_user, category_id):
     services.transition(vendor, first, "submit")
     db.session.commit()
     assert [i.product.title for i in services.moderation_queue()] == ["Second", "First"]
-
-
-def test_views_count_once_per_visitor_per_day(ctx, make_user, category_id):
-    from datetime import date
-
-    product = _listing(_user(make_user("vendor")), category_id)
-    today, tomorrow = date(2026, 11, 25), date(2026, 11, 26)
-    ann = services.visitor_key("secret", "anon:1.2.3.4", today)
-    assert ann != services.visitor_key("secret", "anon:1.2.3.4", tomorrow)
-    assert services.record_view(product, ann, today) is True
-    assert services.record_view(product, ann, today) is False
-    assert services.record_view(product, "someone-else", today) is True
-    assert services.record_view(product, ann, tomorrow) is True
-    db.session.commit()
-    db.session.refresh(product)
-    assert product.view_count == 3
-    assert db.session.scalar(select(db.func.count(ProductView.id))) == 3
 
 
 @pytest.mark.parametrize(

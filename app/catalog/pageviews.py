@@ -1,0 +1,223 @@
+"""Product page views: one per visitor per day, counted without a database write per page.
+
+A page that wrote its own view would make every product page a write: under load the pages
+queue for SQLite's single writer or for the product's row lock in PostgreSQL. Instead the
+page *notes* the view and ``flush()`` writes a batch: one INSERT ... ON CONFLICT DO NOTHING
+for the per-visitor-per-day rows, then one counter UPDATE per product for the rows that were
+new. Replaying a batch therefore counts nothing twice: the unique constraint drops rows
+already stored, and the counters move only by the rows inserted, in the same transaction.
+
+- With Redis the noted views wait in one Redis list that every process shares, and the
+  worker's sweep flushes it (``flask worker``, every OUTBOX_SWEEP_SECONDS). A batch leaves
+  the list only after its commit, so a crash in between replays it harmlessly.
+- Without Redis each process keeps its own list; the request that finds it holding
+  VIEW_FLUSH_SIZE views, or views older than VIEW_FLUSH_SECONDS, writes it, and whatever is
+  left is written when the process exits. A process that is killed loses its unwritten views.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import hashlib
+import hmac
+import logging
+import threading
+import time
+import weakref
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from flask import Flask, current_app
+from redis.exceptions import RedisError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.catalog.models import Product, ProductView
+from app.extensions import db
+from app.queue import redis_connection
+
+log = logging.getLogger(__name__)
+
+REDIS_KEY = "product-views"
+LOCK_KEY = "product-views:flush"
+BATCH = 1000
+# Without Redis a process whose database keeps failing holds at most this many views.
+LOCAL_LIMIT = 50_000
+
+View = tuple[int, date, str]  # product id, day, visitor key
+
+
+def visitor_key(secret: str, identity: str, day: date) -> str:
+    """A keyed daily hash of who is looking: counts unique visitors without storing an IP."""
+    message = f"{day.isoformat()}|{identity}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def note(product_id: int, visitor: str, day: date) -> None:
+    """Note one view for the next flush. Never raises: a lost view must not cost the page."""
+    connection = redis_connection()
+    if connection is not None:
+        try:
+            connection.rpush(REDIS_KEY, f"{product_id}:{day.isoformat()}:{visitor}")
+        except RedisError:
+            log.warning("page view not noted: Redis is unavailable", exc_info=True)
+        return
+    buffer = _local_buffer(current_app._get_current_object())
+    if buffer.add((product_id, day, visitor)):
+        flush()
+
+
+def flush() -> int:
+    """Write every noted view; return how many were new (not yet counted for that day)."""
+    connection = redis_connection()
+    if connection is None:
+        return _local_buffer(current_app._get_current_object()).flush()
+    lock = connection.lock(LOCK_KEY, timeout=300)
+    if not lock.acquire(blocking=False):
+        return 0  # another process is flushing; trimming twice would drop views
+    try:
+        added = 0
+        while raw := connection.lrange(REDIS_KEY, 0, BATCH - 1):
+            try:
+                added += write(_decoded(raw))
+            except SQLAlchemyError:
+                db.session.rollback()
+                raise  # the batch stays in the list for the next sweep
+            connection.ltrim(REDIS_KEY, len(raw), -1)
+        return added
+    finally:
+        lock.release()
+
+
+def pending() -> int:
+    """How many views wait to be written (this process's, without Redis)."""
+    connection = redis_connection()
+    if connection is None:
+        return len(_local_buffer(current_app._get_current_object()).views)
+    return int(connection.llen(REDIS_KEY))
+
+
+def write(views: list[View]) -> int:
+    """Store a batch and move the counters by its new views; commit; return the new count."""
+    unique = list(dict.fromkeys(views))
+    ids = {product_id for product_id, _, _ in unique}
+    if not ids:
+        return 0
+    existing = set(db.session.scalars(select(Product.id).where(Product.id.in_(ids))))
+    rows = [
+        {"product_id": product_id, "day": day, "visitor": visitor}
+        for product_id, day, visitor in unique
+        if product_id in existing  # a product deleted since: its views go with it
+    ]
+    connection = db.session.connection()
+    inserted = (
+        connection.execute(_insert(connection.dialect.name), rows).scalars().all() if rows else []
+    )
+    counts = Counter(inserted)
+    if counts:
+        connection.execute(
+            _bump_counters(), [{"pid": pid, "n": n} for pid, n in sorted(counts.items())]
+        )
+    db.session.commit()
+    return len(inserted)
+
+
+@functools.cache
+def _insert(dialect: str) -> Any:
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return (
+        insert(ProductView.__table__)
+        .on_conflict_do_nothing(index_elements=["product_id", "day", "visitor"])
+        .returning(ProductView.__table__.c.product_id)
+    )
+
+
+@functools.cache
+def _bump_counters() -> Any:
+    table = Product.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("pid"))
+        .values(
+            view_count=table.c.view_count + bindparam("n"),
+            popularity=table.c.popularity + bindparam("n"),
+        )
+    )
+
+
+def _decoded(raw: list[bytes]) -> list[View]:
+    views = []
+    for item in raw:
+        try:
+            product_id, day, visitor = item.decode().split(":", 2)
+            views.append((int(product_id), date.fromisoformat(day), visitor[:32]))
+        except (UnicodeDecodeError, ValueError):
+            log.warning("dropping a malformed page view entry: %r", item[:80])
+    return views
+
+
+# --- without Redis: a buffer per process ----------------------------------------------------
+
+
+class _LocalBuffer:
+    def __init__(self, app: Flask) -> None:
+        settings = app.config["APP_CONFIG"]
+        self.app = app
+        self.size = max(1, settings.view_flush_size)
+        self.seconds = settings.view_flush_seconds
+        self.views: list[View] = []
+        self.since = time.monotonic()
+        self.lock = threading.Lock()  # the development server serves in threads
+        _buffers.add(self)
+
+    def add(self, view: View) -> bool:
+        """Append a view; True when the buffer is due to be written."""
+        with self.lock:
+            if not self.views:
+                self.since = time.monotonic()
+            self.views.append(view)
+            return len(self.views) >= self.size or time.monotonic() - self.since >= self.seconds
+
+    def flush(self) -> int:
+        with self.lock:
+            views, self.views = self.views, []
+        if not views:
+            return 0
+        try:
+            return write(views)
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.warning("page views not written; keeping them for the next try", exc_info=True)
+            with self.lock:
+                self.views[:0] = views
+                del self.views[:-LOCAL_LIMIT]
+            return 0
+
+
+_buffers: weakref.WeakSet[_LocalBuffer] = weakref.WeakSet()
+_create_lock = threading.Lock()
+
+
+def _local_buffer(app: Flask) -> _LocalBuffer:
+    buffer = app.extensions.get("pageviews")
+    if buffer is None:
+        with _create_lock:
+            buffer = app.extensions.get("pageviews")
+            if buffer is None:
+                buffer = app.extensions["pageviews"] = _LocalBuffer(app)
+    return buffer
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for buffer in list(_buffers):
+        if buffer.views:
+            try:
+                with buffer.app.app_context():
+                    buffer.flush()
+            except Exception:  # noqa: BLE001 - exiting anyway; say what was lost
+                log.warning("%d page views lost at exit", len(buffer.views), exc_info=True)

@@ -1,0 +1,213 @@
+"""Product page views: noted by the page, written in batches, once per visitor per day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import func, select, text
+
+from app import create_app
+from app.accounts.models import User
+from app.catalog import pageviews
+from app.catalog.models import Product, ProductView
+from app.commands import sweep
+from app.extensions import db
+from app.vendors.models import VendorProfile
+from tests.catalog.factories import create_product, slug_of
+from tests.conftest import login
+
+TODAY, TOMORROW = date(2026, 11, 25), date(2026, 11, 26)
+
+
+def _counts(app, product_id: int) -> tuple[int, int, int]:
+    """The product's view counter and popularity, and its stored view rows."""
+    with app.app_context():
+        product = db.session.get(Product, product_id)
+        rows = db.session.scalar(
+            select(func.count(ProductView.id)).where(ProductView.product_id == product_id)
+        )
+        return product.view_count, product.popularity, rows
+
+
+def test_views_count_once_per_visitor_per_day(app, make_user):
+    product_id = create_product(app, make_user)
+    visitor = pageviews.visitor_key("secret", "anon:1.2.3.4", TODAY)
+    assert visitor != pageviews.visitor_key("secret", "anon:1.2.3.4", TOMORROW)
+    assert visitor != pageviews.visitor_key("other-secret", "anon:1.2.3.4", TODAY)
+    with app.app_context():
+        for who, day in [
+            (visitor, TODAY),
+            (visitor, TODAY),
+            ("someone", TODAY),
+            (visitor, TOMORROW),
+        ]:
+            pageviews.note(product_id, who, day)
+        assert pageviews.pending() == 4
+        assert _counts(app, product_id) == (0, 0, 0)  # noted, not yet written
+        assert pageviews.flush() == 3
+        assert pageviews.pending() == 0
+        pageviews.note(product_id, visitor, TODAY)  # already counted today
+        assert pageviews.flush() == 0
+    assert _counts(app, product_id) == (3, 3, 3)
+
+
+def _owner(app, product_id: int) -> User:
+    with app.app_context():
+        user = db.session.scalar(
+            select(User)
+            .join(VendorProfile, VendorProfile.user_id == User.id)
+            .join(Product, Product.vendor_id == VendorProfile.id)
+            .where(Product.id == product_id)
+        )
+        db.session.expunge(user)
+        return user
+
+
+def test_the_page_notes_views_and_the_worker_sweep_writes_them(app, client, make_user):
+    product_id = create_product(app, make_user)
+    slug = slug_of(app, product_id)
+    for agent in ("Firefox", "Firefox", "Googlebot/2.1", "Mozilla/5.0 (compatible; bingbot)"):
+        assert client.get(f"/products/{slug}", headers={"User-Agent": agent}).status_code == 200
+    with app.app_context():
+        assert pageviews.pending() == 2  # one visitor, twice; crawlers are not noted
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    assert _counts(app, product_id) == (1, 1, 1)
+    # Signed in, a shopper counts once whatever the browser; the vendor's own visits never.
+    login(client, make_user())
+    client.get(f"/products/{slug}")
+    client.get(f"/products/{slug}", headers={"User-Agent": "another browser"})
+    vendor_client = app.test_client()
+    login(vendor_client, _owner(app, product_id))
+    vendor_client.get(f"/products/{slug}")
+    with app.app_context():
+        assert pageviews.pending() == 2
+        sweep()
+    assert _counts(app, product_id) == (2, 2, 2)
+
+
+def test_a_replayed_batch_counts_nothing_twice(app, make_user):
+    """The worker commits a batch and only then trims it from Redis: a crash in between
+    replays it, and the replay must not count again."""
+    product_id = create_product(app, make_user)
+    batch = [(product_id, TODAY, "a"), (product_id, TODAY, "b"), (product_id, TODAY, "a")]
+    with app.app_context():
+        assert pageviews.write(batch) == 2
+        assert pageviews.write(batch) == 0
+        assert pageviews.write([(product_id, TODAY, "c"), (999_999, TODAY, "a")]) == 1
+    assert _counts(app, product_id) == (3, 3, 3)  # a deleted product's views are dropped
+
+
+def test_malformed_entries_are_dropped_and_the_rest_written(app, make_user):
+    product_id = create_product(app, make_user)
+    connection = app.extensions["redis"]
+    connection.rpush(pageviews.REDIS_KEY, b"\xff\xfe", b"nonsense", b"1:not-a-day:x")
+    connection.rpush(pageviews.REDIS_KEY, f"{product_id}:{TODAY.isoformat()}:v1")
+    with app.app_context():
+        assert pageviews.flush() == 1
+    assert connection.llen(pageviews.REDIS_KEY) == 0
+    assert _counts(app, product_id) == (1, 1, 1)
+
+
+def test_one_flush_at_a_time(app, make_user):
+    """Two flushers would trim the same head of the list twice and drop views."""
+    product_id = create_product(app, make_user)
+    connection = app.extensions["redis"]
+    with app.app_context():
+        pageviews.note(product_id, "v", TODAY)
+        lock = connection.lock(pageviews.LOCK_KEY, timeout=30)
+        assert lock.acquire(blocking=False)
+        assert pageviews.flush() == 0
+        assert pageviews.pending() == 1
+        lock.release()
+        assert pageviews.flush() == 1
+
+
+# --- without Redis: each process buffers its own views --------------------------------------
+
+
+@pytest.fixture
+def local_app(tmp_path):
+    application = create_app(
+        env={
+            "APP_ENV": "test",
+            "SECRET_KEY": "k" * 40,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
+            "STORAGE_DIR": str(tmp_path / "storage"),
+            "SEARCH_INDEX_DIR": str(tmp_path / "search"),
+            "VIEW_FLUSH_SIZE": "3",
+            "VIEW_FLUSH_SECONDS": "3600",
+            "LOG_LEVEL": "ERROR",
+        }
+    )
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _local_product(app) -> int:
+    def vendor(role: str) -> User:
+        with app.app_context():
+            user = User(email="v@example.com", password_hash="x", role="vendor")
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(
+                VendorProfile(
+                    user_id=user.id,
+                    store_name="Local",
+                    slug="local",
+                    support_email=user.email,
+                    country="US",
+                    status="approved",
+                )
+            )
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    return create_product(app, vendor)
+
+
+def test_without_redis_the_request_that_fills_the_buffer_writes_it(local_app):
+    product_id = _local_product(local_app)
+    slug = slug_of(local_app, product_id)
+    client = local_app.test_client()
+    for agent in ("one", "two"):
+        client.get(f"/products/{slug}", headers={"User-Agent": agent})
+    assert _counts(local_app, product_id) == (0, 0, 0)
+    client.get(f"/products/{slug}", headers={"User-Agent": "three"})  # the third fills it
+    assert _counts(local_app, product_id) == (3, 3, 3)
+    client.get(f"/products/{slug}", headers={"User-Agent": "four"})
+    assert _counts(local_app, product_id) == (3, 3, 3)
+    pageviews._flush_at_exit()  # what the interpreter runs when the process ends
+    assert _counts(local_app, product_id) == (4, 4, 4)
+
+
+def test_without_redis_old_views_are_written_by_the_next_request(local_app):
+    product_id = _local_product(local_app)
+    slug = slug_of(local_app, product_id)
+    client = local_app.test_client()
+    client.get(f"/products/{slug}", headers={"User-Agent": "one"})
+    local_app.extensions["pageviews"].since -= 3600  # an hour later
+    client.get(f"/products/{slug}", headers={"User-Agent": "two"})
+    assert _counts(local_app, product_id) == (2, 2, 2)
+
+
+def test_without_redis_a_failed_write_keeps_the_views(local_app):
+    product_id = _local_product(local_app)
+    with local_app.app_context():
+        pageviews.note(product_id, "a", TODAY)
+        db.session.execute(text("ALTER TABLE product_views RENAME TO product_views_away"))
+        db.session.commit()
+        pageviews.note(product_id, "b", TODAY)
+        pageviews.note(product_id, "c", TODAY)  # full: the write fails, nothing is lost
+        assert pageviews.pending() == 3
+        db.session.execute(text("ALTER TABLE product_views_away RENAME TO product_views"))
+        db.session.commit()
+        assert pageviews.flush() == 3
+    assert _counts(local_app, product_id) == (3, 3, 3)
