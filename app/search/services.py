@@ -591,6 +591,32 @@ def more_like_this(product_id: int, limit: int = 6, index_dir: Path | None = Non
         return []
 
 
+def _query_tokens(searcher: Searcher, cache: dict[str, Any], name: str, word: str) -> list[str]:
+    """``word`` as field ``name`` indexes it (analysis is costly; the vocabulary is small)."""
+    return _memo(
+        cache,
+        f"tokens:{name}",
+        _TERM_CACHE_SIZE,
+        word,
+        lambda: list(dict.fromkeys(searcher.schema[name].process_text(word, mode="query"))),
+    )
+
+
+def _by_popularity(searcher: Searcher, cache: dict[str, Any], category: str) -> list[int]:
+    """A category's documents, most popular first (then oldest), per index generation."""
+    popularity = _column(searcher, cache, "popularity")
+    return _memo(
+        cache,
+        "by_popularity",
+        MLT_CACHE_SIZE,
+        category,
+        lambda: sorted(
+            _term_docs(searcher, cache, "category_path", category),
+            key=lambda d: (-popularity[d], d),
+        ),
+    )
+
+
 def _more_like_this(
     searcher: Searcher, cache: dict[str, Any], product_id: int, limit: int
 ) -> list[Hit]:
@@ -611,17 +637,34 @@ def _more_like_this(
         pool = _term_docs(searcher, cache, "category_path", category) - {docnum}
         if len(pool) < limit:
             pool = None
-    scores: Counter[int] = Counter(dict.fromkeys(pool, 0.0)) if pool is not None else Counter()
+    title_hits: Counter[int] = Counter()
+    tag_hits: Counter[int] = Counter()
     for word in list(dict.fromkeys(w.lower() for w in words))[:MLT_WORDS]:
-        for name in ("title", "tags"):
-            weight = FIELD_WEIGHTS.get(name, 1.0)
-            for token in dict.fromkeys(searcher.schema[name].process_text(word, mode="query")):
+        for name, hits in (("title", title_hits), ("tags", tag_hits)):
+            for token in _query_tokens(searcher, cache, name, word):
                 docs = _term_docs(searcher, cache, name, token)
-                for doc in docs if pool is None else docs & pool:
-                    scores[doc] += weight
+                hits.update(docs if pool is None else docs & pool)
+    title_weight, tag_weight = FIELD_WEIGHTS.get("title", 1.0), FIELD_WEIGHTS.get("tags", 1.0)
+    scores = {
+        doc: title_weight * title_hits.get(doc, 0) + tag_weight * tag_hits.get(doc, 0)
+        for doc in title_hits.keys() | tag_hits.keys()
+    }
     scores.pop(docnum, None)
+    # The best scores first, ties by popularity then age; then, if too few products share a
+    # word, the category's most popular ones (a score of nothing).
+    if len(scores) > limit:
+        cutoff = heapq.nlargest(limit, scores.values())[-1]
+        candidates = [doc for doc, score in scores.items() if score >= cutoff]
+    else:
+        candidates = list(scores)
     popularity = _column(searcher, cache, "popularity")
-    best = heapq.nlargest(limit, scores, key=lambda doc: (scores[doc], popularity[doc], -doc))
+    best = heapq.nsmallest(limit, candidates, key=lambda d: (-scores[d], -popularity[d], d))
+    if len(best) < limit and pool is not None:
+        for doc in _by_popularity(searcher, cache, category):
+            if doc != docnum and doc not in scores:
+                best.append(doc)
+                if len(best) == limit:
+                    break
     return [_hit(searcher.stored_fields(doc), i + 1) for i, doc in enumerate(best)]
 
 
