@@ -276,11 +276,18 @@ def test_more_like_this_prefers_shared_words_in_the_same_category(app, make_prod
 
     base = make_product("Slack lead alerts", tags=["slack", "leads"], category_slug="sales")
     close = make_product("Slack deal alerts", tags=["slack"], category_slug="sales")
-    same_category = make_product("Invoice export", category_slug="sales")
+    same_category = make_product("Invoice export", category_slug="sales", popularity=5)
+    popular = make_product("Quote builder", category_slug="sales", popularity=50)
     make_product("Slack standup bot", tags=["slack"], category_slug="productivity")
     make_product("Weather report", category_slug="productivity")
     with app.app_context():
         hits = more_like_this(base, limit=2)
-        assert [h.id for h in hits] == [close, same_category]
+        assert [h.id for h in hits] == [close, popular]
         assert more_like_this(base, limit=2) is hits  # remembered per index generation
+        # Products sharing no word fill the rest, the most popular first.
+        assert [h.id for h in more_like_this(base, limit=3)] == [close, popular, same_category]
+    closest = make_product("Slack lead router", tags=["slack", "leads"], category_slug="sales")
+    with app.app_context():
+        assert [h.id for h in more_like_this(base, limit=1)] == [closest]
+        assert [h.id for h in more_like_this(base, limit=2)] == [closest, close]
         assert more_like_this(999_999) == []
