@@ -5,6 +5,7 @@ Functions take the acting user explicitly and never read the request; views own 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -17,10 +18,11 @@ from urllib.parse import parse_qs, urlsplit
 import nh3
 from flask import has_app_context
 from markdown_it import MarkdownIt
+from sqlalchemy import bindparam, func, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import User
 from app.cache import bump_catalog_version
@@ -33,6 +35,7 @@ from app.catalog.models import (
     ProductTransition,
     RevisionState,
     Tag,
+    product_tags,
 )
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
@@ -682,19 +685,44 @@ def _public() -> Any:
     )
 
 
-def public_product(slug: str) -> Product:
-    """An approved product by slug; NotFound otherwise (drafts are never public)."""
-    product = db.session.scalar(
+# The product page's queries are built once: building a statement with loader options (and
+# its cache key) costs more than running it, and an ORM lazy load of the tags costs five times
+# this prepared query.
+@functools.cache
+def _public_product_query() -> Any:
+    return (
         select(Product)
-        .where(Product.status == ProductStatus.APPROVED, Product.slug == slug)
+        .where(Product.status == ProductStatus.APPROVED, Product.slug == bindparam("slug"))
         .options(
             joinedload(Product.vendor),
             joinedload(Product.category).joinedload(Category.parent),
         )
     )
+
+
+@functools.cache
+def _tags_query() -> Any:
+    return (
+        select(Tag)
+        .join(product_tags, product_tags.c.tag_id == Tag.id)
+        .where(product_tags.c.product_id == bindparam("product_id"))
+        .order_by(Tag.name)
+    )
+
+
+def public_product(slug: str) -> Product:
+    """An approved product by slug; NotFound otherwise (drafts are never public)."""
+    product = db.session.scalar(_public_product_query(), {"slug": slug})
     if product is None:
         raise NotFound()
     return product
+
+
+def load_tags(product: Product) -> list[Tag]:
+    """Load the product's tags (in the relationship's order) and set them on it as loaded."""
+    tags = list(db.session.scalars(_tags_query(), {"product_id": product.id}))
+    set_committed_value(product, "tags", tags)
+    return tags
 
 
 def home_sections(limit: int = 8) -> dict[str, list[Product]]:

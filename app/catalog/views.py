@@ -51,25 +51,27 @@ def _template_globals(state: Any) -> None:
 @bp.get("/products/<slug>")
 def product_GET(slug: str):
     product = services.public_product(slug)
-    body = fragment(
-        f"product:{product.id}",
-        lambda: render_template(
-            "catalog/_product.html",
-            product=product,
-            similar=more_like_this(product.id, limit=4),
-            vendor_box=fragment(
-                f"vendor-box:{product.vendor_id}",
-                lambda: render_template(
-                    "catalog/_vendor_box.html",
-                    vendor=product.vendor,
-                    rating=services.vendor_rating(product.vendor),
-                ),
-            ),
-        ),
-    )
+    body = fragment(f"product:{product.id}", lambda: _product_body(product))
     response = render("catalog/product.html", product=product, body=body)
     _count_view(product)  # after rendering: a flush due now commits, expiring the product
     return response
+
+
+def _product_body(product: Product) -> str:
+    services.load_tags(product)
+    return render_template(
+        "catalog/_product.html",
+        product=product,
+        similar=more_like_this(product.id, limit=4),
+        vendor_box=fragment(
+            f"vendor-box:{product.vendor_id}",
+            lambda: render_template(
+                "catalog/_vendor_box.html",
+                vendor=product.vendor,
+                rating=services.vendor_rating(product.vendor),
+            ),
+        ),
+    )
 
 
 def _count_view(product: Product) -> None:
