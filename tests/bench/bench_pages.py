@@ -5,8 +5,8 @@ Seeds a fresh SQLite database in a temporary folder (bulk inserts, tests/bench/_
 builds the search index, starts gunicorn on a free loopback port (APP_ENV=production, no Redis),
 then drives 16 keep-alive client connections against the home page, product pages (random,
 and not yet seen: uncached), category pages, search and /about (a static template through the
-same stack: the floor), in interleaved rounds. Prints `name: value unit` lines: p50/p95 latency, throughput (the median round) and
-throughput as a share of the floor.
+same stack: the floor), in interleaved rounds. Prints `name: value unit` lines: p50/p95
+latency, throughput (the median round) and throughput as a share of the floor.
 Targets at 10k products: p95 <= 50 ms for every page, throughput >= 40 % of the floor.
 """
 
