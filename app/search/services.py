@@ -250,14 +250,11 @@ def _word_fields(
 ) -> list[tuple[float, set[int]]] | None:
     """(weight, docs) per field the word can match, best weight first; None for a word no
     field analyses into a term (a stop word such as "and" or "the": it narrows nothing)."""
-    schema = searcher.schema
     fields: list[tuple[float, set[int]]] = []
     analysable = False
     for name, weight in FIELD_WEIGHTS.items():
-        docs: set[int] = set()
-        for token in dict.fromkeys(schema[name].process_text(word, mode="query")):
-            analysable = True
-            docs |= _term_docs(searcher, cache, name, token)
+        analysable = analysable or bool(_query_tokens(searcher, cache, name, word))
+        docs = _word_docs(searcher, cache, name, word)
         if docs:
             fields.append((weight, docs))
     if not analysable:
@@ -360,6 +357,8 @@ def _union(sets: dict[str, set[int]], values: Iterable[str]) -> set[int]:
 REMEMBERED_SIZE = 500
 MLT_CACHE_SIZE = 20_000
 MLT_WORDS = 8
+# A shared title word counts twice a shared tag, as in FIELD_WEIGHTS (whole numbers: counts).
+MLT_WEIGHTS = {"title": 2, "tags": 1}
 
 
 def _memo(
@@ -602,6 +601,22 @@ def _query_tokens(searcher: Searcher, cache: dict[str, Any], name: str, word: st
     )
 
 
+def _word_docs(searcher: Searcher, cache: dict[str, Any], name: str, word: str) -> set[int]:
+    """The documents whose field ``name`` holds ``word`` (as the field analyses it). Shared
+    with the term cache: never modify the set returned."""
+
+    def build() -> set[int]:
+        tokens = _query_tokens(searcher, cache, name, word)
+        if len(tokens) == 1:
+            return _term_docs(searcher, cache, name, tokens[0])
+        docs: set[int] = set()
+        for token in tokens:
+            docs |= _term_docs(searcher, cache, name, token)
+        return docs
+
+    return _memo(cache, f"word:{name}", _TERM_CACHE_SIZE, word, build)
+
+
 def _by_popularity(searcher: Searcher, cache: dict[str, Any], category: str) -> list[int]:
     """A category's documents, most popular first (then oldest), per index generation."""
     popularity = _column(searcher, cache, "popularity")
@@ -634,21 +649,17 @@ def _more_like_this(
     category = stored.get("category_slug")
     pool: set[int] | None = None
     if category:
-        pool = _term_docs(searcher, cache, "category_path", category) - {docnum}
-        if len(pool) < limit:
+        pool = _term_docs(searcher, cache, "category_path", category)  # docnum included
+        if len(pool) - 1 < limit:
             pool = None
-    title_hits: Counter[int] = Counter()
-    tag_hits: Counter[int] = Counter()
+    scores: Counter[int] = Counter()
     for word in list(dict.fromkeys(w.lower() for w in words))[:MLT_WORDS]:
-        for name, hits in (("title", title_hits), ("tags", tag_hits)):
-            for token in _query_tokens(searcher, cache, name, word):
-                docs = _term_docs(searcher, cache, name, token)
-                hits.update(docs if pool is None else docs & pool)
-    title_weight, tag_weight = FIELD_WEIGHTS.get("title", 1.0), FIELD_WEIGHTS.get("tags", 1.0)
-    scores = {
-        doc: title_weight * title_hits.get(doc, 0) + tag_weight * tag_hits.get(doc, 0)
-        for doc in title_hits.keys() | tag_hits.keys()
-    }
+        for name, weight in MLT_WEIGHTS.items():
+            docs = _word_docs(searcher, cache, name, word)
+            if docs:
+                shared = docs if pool is None else docs & pool
+                for _ in range(weight):  # Counter.update counts in C; weights are small
+                    scores.update(shared)
     scores.pop(docnum, None)
     # The best scores first, ties by popularity then age; then, if too few products share a
     # word, the category's most popular ones (a score of nothing).
