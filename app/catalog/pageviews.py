@@ -10,9 +10,10 @@ already stored, and the counters move only by the rows inserted, in the same tra
 - With Redis the noted views wait in one Redis list that every process shares, and the
   worker's sweep flushes it (``flask worker``, every OUTBOX_SWEEP_SECONDS). A batch leaves
   the list only after its commit, so a crash in between replays it harmlessly.
-- Without Redis each process keeps its own list; the request that finds it holding
-  VIEW_FLUSH_SIZE views, or views older than VIEW_FLUSH_SECONDS, writes it, and whatever is
-  left is written when the process exits. A process that is killed loses its unwritten views.
+- Without Redis each process keeps its own list, and a writer thread in that process writes
+  it every VIEW_FLUSH_SECONDS, or as soon as it holds VIEW_FLUSH_SIZE views; what is left is
+  written when the process exits. A page never waits for a batch (one takes tens of
+  milliseconds), and a process that is killed loses its unwritten views.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import functools
 import hashlib
 import hmac
 import logging
+import os
 import threading
-import time
 import weakref
 from collections import Counter
 from datetime import date
@@ -66,9 +67,7 @@ def note(product_id: int, visitor: str, day: date) -> None:
         except RedisError:
             log.warning("page view not noted: Redis is unavailable", exc_info=True)
         return
-    buffer = _local_buffer(current_app._get_current_object())
-    if buffer.add((product_id, day, visitor)):
-        flush()
+    _local_buffer(current_app._get_current_object()).add((product_id, day, visitor))
 
 
 def flush() -> int:
@@ -168,19 +167,27 @@ class _LocalBuffer:
         settings = app.config["APP_CONFIG"]
         self.app = app
         self.size = max(1, settings.view_flush_size)
-        self.seconds = settings.view_flush_seconds
+        self.seconds = max(0.05, settings.view_flush_seconds)
         self.views: list[View] = []
-        self.since = time.monotonic()
-        self.lock = threading.Lock()  # the development server serves in threads
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.writer: threading.Thread | None = None
+        self.writer_pid = 0
         _buffers.add(self)
 
-    def add(self, view: View) -> bool:
-        """Append a view; True when the buffer is due to be written."""
+    def add(self, view: View) -> None:
         with self.lock:
-            if not self.views:
-                self.since = time.monotonic()
             self.views.append(view)
-            return len(self.views) >= self.size or time.monotonic() - self.since >= self.seconds
+            full = len(self.views) >= self.size
+            if self.writer is None or self.writer_pid != os.getpid() or not self.writer.is_alive():
+                # Started by the first view, so in the process that serves (after a fork).
+                self.writer_pid = os.getpid()
+                self.writer = threading.Thread(
+                    target=_write_behind, args=(weakref.ref(self),), name="pageviews", daemon=True
+                )
+                self.writer.start()
+        if full:
+            self.wake.set()
 
     def flush(self) -> int:
         with self.lock:
@@ -196,6 +203,24 @@ class _LocalBuffer:
                 self.views[:0] = views
                 del self.views[:-LOCAL_LIMIT]
             return 0
+
+
+def _write_behind(ref: weakref.ref[_LocalBuffer]) -> None:
+    """The process's writer: every VIEW_FLUSH_SECONDS, or sooner when the buffer is full.
+    Holds the buffer only while writing, so an app that is gone (tests) ends the thread."""
+    while (buffer := ref()) is not None:
+        wake, seconds = buffer.wake, buffer.seconds
+        del buffer
+        wake.wait(seconds)
+        wake.clear()
+        if (buffer := ref()) is None:
+            return
+        try:
+            with buffer.app.app_context():
+                buffer.flush()
+        except Exception:  # noqa: BLE001 - the writer must outlive any one failure
+            log.exception("page view writer failed")
+        del buffer
 
 
 _buffers: weakref.WeakSet[_LocalBuffer] = weakref.WeakSet()

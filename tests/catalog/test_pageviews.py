@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
@@ -129,24 +130,45 @@ def test_one_flush_at_a_time(app, make_user):
 
 
 @pytest.fixture
-def local_app(tmp_path):
-    application = create_app(
-        env={
-            "APP_ENV": "test",
-            "SECRET_KEY": "k" * 40,
-            "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
-            "STORAGE_DIR": str(tmp_path / "storage"),
-            "SEARCH_INDEX_DIR": str(tmp_path / "search"),
-            "VIEW_FLUSH_SIZE": "3",
-            "VIEW_FLUSH_SECONDS": "3600",
-            "LOG_LEVEL": "ERROR",
-        }
-    )
-    with application.app_context():
-        upgrade()
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+def make_local_app(tmp_path):
+    """An app without Redis (each process buffers its views) on its own SQLite file."""
+    made = []
+
+    def make(flush_seconds: int = 3600):
+        application = create_app(
+            env={
+                "APP_ENV": "test",
+                "SECRET_KEY": "k" * 40,
+                "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
+                "STORAGE_DIR": str(tmp_path / "storage"),
+                "SEARCH_INDEX_DIR": str(tmp_path / "search"),
+                "VIEW_FLUSH_SIZE": "3",
+                "VIEW_FLUSH_SECONDS": str(flush_seconds),
+                "LOG_LEVEL": "ERROR",
+            }
+        )
+        with application.app_context():
+            upgrade()
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def local_app(make_local_app):
+    return make_local_app()
+
+
+def _eventually(check, timeout: float = 10.0) -> None:
+    """Wait for the writer thread: ``check()`` must come true within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the page view writer did not write in time"
+        time.sleep(0.02)
 
 
 def _local_product(app) -> int:
@@ -173,41 +195,41 @@ def _local_product(app) -> int:
     return create_product(app, vendor)
 
 
-def test_without_redis_the_request_that_fills_the_buffer_writes_it(local_app):
+def test_without_redis_a_full_buffer_wakes_the_writer(local_app):
     product_id = _local_product(local_app)
     slug = slug_of(local_app, product_id)
     client = local_app.test_client()
     for agent in ("one", "two"):
         client.get(f"/products/{slug}", headers={"User-Agent": agent})
-    assert _counts(local_app, product_id) == (0, 0, 0)
+    with local_app.app_context():
+        assert pageviews.pending() == 2
+    assert _counts(local_app, product_id) == (0, 0, 0)  # the writer waits for a full buffer
     client.get(f"/products/{slug}", headers={"User-Agent": "three"})  # the third fills it
-    assert _counts(local_app, product_id) == (3, 3, 3)
+    _eventually(lambda: _counts(local_app, product_id) == (3, 3, 3))
     client.get(f"/products/{slug}", headers={"User-Agent": "four"})
-    assert _counts(local_app, product_id) == (3, 3, 3)
+    with local_app.app_context():
+        assert pageviews.pending() == 1
     pageviews._flush_at_exit()  # what the interpreter runs when the process ends
     assert _counts(local_app, product_id) == (4, 4, 4)
 
 
-def test_without_redis_old_views_are_written_by_the_next_request(local_app):
-    product_id = _local_product(local_app)
-    slug = slug_of(local_app, product_id)
-    client = local_app.test_client()
-    client.get(f"/products/{slug}", headers={"User-Agent": "one"})
-    local_app.extensions["pageviews"].since -= 3600  # an hour later
-    client.get(f"/products/{slug}", headers={"User-Agent": "two"})
-    assert _counts(local_app, product_id) == (2, 2, 2)
+def test_without_redis_the_writer_writes_every_few_seconds(make_local_app):
+    app = make_local_app(flush_seconds=1)
+    product_id = _local_product(app)
+    app.test_client().get(f"/products/{slug_of(app, product_id)}")
+    _eventually(lambda: _counts(app, product_id) == (1, 1, 1), timeout=5)
 
 
 def test_without_redis_a_failed_write_keeps_the_views(local_app):
     product_id = _local_product(local_app)
     with local_app.app_context():
         pageviews.note(product_id, "a", TODAY)
+        pageviews.note(product_id, "b", TODAY)
         db.session.execute(text("ALTER TABLE product_views RENAME TO product_views_away"))
         db.session.commit()
-        pageviews.note(product_id, "b", TODAY)
-        pageviews.note(product_id, "c", TODAY)  # full: the write fails, nothing is lost
-        assert pageviews.pending() == 3
+        assert pageviews.flush() == 0  # the write fails: nothing is lost
+        assert pageviews.pending() == 2
         db.session.execute(text("ALTER TABLE product_views_away RENAME TO product_views"))
         db.session.commit()
-        assert pageviews.flush() == 3
-    assert _counts(local_app, product_id) == (3, 3, 3)
+        assert pageviews.flush() == 2
+    assert _counts(local_app, product_id) == (2, 2, 2)
