@@ -109,6 +109,7 @@ def sweep() -> None:
         try:
             count = run()
         except Exception:
+            db.session.rollback()  # the next chore starts on a clean session
             log.exception("sweep: %s failed", chore)
         else:
             if count:

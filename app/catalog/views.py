@@ -53,7 +53,7 @@ def product_GET(slug: str):
     product = services.public_product(slug)
     body = fragment(f"product:{product.id}", lambda: _product_body(product))
     response = render("catalog/product.html", product=product, body=body)
-    _count_view(product)  # after rendering: a flush due now commits, expiring the product
+    _count_view(product)
     return response
 
 
