@@ -148,7 +148,11 @@ def _hash(password: str) -> str:
 
 @pytest.fixture
 def make_user(app: Flask) -> Callable[..., User]:
-    """Create a user straight in the database (no events); returned detached."""
+    return user_maker(app)
+
+
+def user_maker(app: Flask) -> Callable[..., User]:
+    """Create users straight in ``app``'s database (no events); returned detached."""
     counter = {"n": 0}
 
     def make(

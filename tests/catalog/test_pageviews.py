@@ -17,7 +17,7 @@ from app.commands import sweep
 from app.extensions import db
 from app.vendors.models import VendorProfile
 from tests.catalog.factories import create_product, slug_of
-from tests.conftest import login
+from tests.conftest import login, user_maker
 
 TODAY, TOMORROW = date(2026, 11, 25), date(2026, 11, 26)
 
@@ -172,27 +172,7 @@ def _eventually(check, timeout: float = 10.0) -> None:
 
 
 def _local_product(app) -> int:
-    def vendor(role: str) -> User:
-        with app.app_context():
-            user = User(email="v@example.com", password_hash="x", role="vendor")
-            db.session.add(user)
-            db.session.flush()
-            db.session.add(
-                VendorProfile(
-                    user_id=user.id,
-                    store_name="Local",
-                    slug="local",
-                    support_email=user.email,
-                    country="US",
-                    status="approved",
-                )
-            )
-            db.session.commit()
-            db.session.refresh(user)
-            db.session.expunge(user)
-            return user
-
-    return create_product(app, vendor)
+    return create_product(app, user_maker(app))
 
 
 def test_without_redis_a_full_buffer_wakes_the_writer(local_app):
