@@ -1,8 +1,9 @@
 """Search benchmark: seed N generated products, index them, measure in-process search latency.
 
 Run: .venv/bin/python tests/bench/bench_search.py [--sizes 10000,100000]
-Prints `name: value unit` lines. Products are bulk-inserted into a temporary SQLite database
-and indexed from it (the real reindex path); ``--no-db`` indexes the generated rows directly.
+Prints `name: value unit` lines: search latency, and similar products as a product page asks
+for them. Products are bulk-inserted into a temporary SQLite database and indexed from it (the
+real reindex path); ``--no-db`` indexes the generated rows directly.
 """
 
 from __future__ import annotations
@@ -271,6 +272,20 @@ def measure(path: Path, rounds: int) -> tuple[list[float], list[float]]:
     return cold, warm
 
 
+def measure_similar(path: Path, n: int, count: int = 2000) -> list[float]:
+    """A product page's similar products, each product's first time (nothing memoised for
+    it), after 500 others have warmed the shared postings."""
+    ids = random.Random(3).sample(range(1, n), min(n - 1, count + 500))
+    times = []
+    for i, product_id in enumerate(ids):
+        start = time.perf_counter()
+        hits = services.more_like_this(product_id, limit=4, index_dir=path)
+        if i >= 500:
+            times.append((time.perf_counter() - start) * 1000)
+        assert hits, f"no similar products for {product_id}"
+    return times
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -314,6 +329,9 @@ def bench(n: int, use_db: bool, rounds: int) -> None:
         print(f"search_p50_{n}: {statistics.median(warm):.1f} ms")
         print(f"search_p95_{n}: {pct(warm, 95):.1f} ms")
         print(f"search_max_{n}: {max(warm):.1f} ms")
+        similar = measure_similar(path, n)
+        print(f"similar_p50_{n}: {statistics.median(similar):.2f} ms")
+        print(f"similar_p95_{n}: {pct(similar, 95):.2f} ms")
         search_index.reset_searchers()
 
 
