@@ -124,17 +124,22 @@ class Server:
 
 
 def drive(
-    port: int, paths: Callable[[random.Random], str], connections: int, requests: int
+    port: int,
+    paths: Callable[[random.Random], str],
+    connections: int,
+    requests: int,
+    seed: int = 0,
 ) -> tuple[list[float], float, int]:
     """``connections`` threads, each with one keep-alive connection (reopened when the server
-    closes it) and its own User-Agent, send ``requests`` GETs; return latencies, wall time and
-    the count of non-200 answers."""
+    closes it), its own User-Agent and its own random paths (by ``seed``: each round draws
+    new ones, or later rounds would find the first round's pages cached), send ``requests``
+    GETs; return latencies, wall time and the count of non-200 answers."""
     latencies: list[list[float]] = [[] for _ in range(connections)]
     errors = [0] * connections
     barrier = threading.Barrier(connections + 1)
 
     def client(i: int) -> None:
-        rnd = random.Random(i)
+        rnd = random.Random(seed * connections + i)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         headers = {"User-Agent": f"bench-client-{i}", "Accept": "text/html"}
         barrier.wait()
@@ -194,9 +199,11 @@ def bench(n: int, args: argparse.Namespace) -> bool:
             latencies: dict[str, list[float]] = {name: [] for name in targets}
             rates: dict[str, list[float]] = {name: [] for name in targets}
             errors = dict.fromkeys(targets, 0)
-            for _ in range(args.rounds):
+            for round_number in range(1, args.rounds + 1):
                 for name, path in targets.items():
-                    times, wall, failed = drive(server.port, path, args.connections, args.requests)
+                    times, wall, failed = drive(
+                        server.port, path, args.connections, args.requests, seed=round_number
+                    )
                     latencies[name] += times
                     rates[name].append(len(times) / wall)
                     errors[name] += failed
