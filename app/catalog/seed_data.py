@@ -31,9 +31,8 @@ from app.catalog.models import (
     ProductStatus,
     ProductTransition,
     ProductType,
-    Tag,
 )
-from app.catalog.services import render_markdown, slugify
+from app.catalog.services import render_markdown, slugify, tags_named
 from app.extensions import db
 from app.n8n import RenderOptions, analyse, parse_workflow, render_svg
 from app.storage import content_key, get_storage
@@ -2406,16 +2405,6 @@ def _ensure_vendors(reviewer: User | None) -> tuple[dict[str, VendorProfile], in
     return stores, made
 
 
-def _ensure_tags(names: Sequence[str]) -> dict[str, Tag]:
-    wanted = {slugify(name, 40): name for name in names}
-    tags = {t.slug: t for t in db.session.scalars(select(Tag).where(Tag.slug.in_(list(wanted))))}
-    for slug, name in wanted.items():
-        if slug not in tags:
-            tags[slug] = Tag(name=name, slug=slug)
-            db.session.add(tags[slug])
-    return tags
-
-
 def _ensure_products(
     categories: dict[str, Category], vendors: dict[str, VendorProfile]
 ) -> tuple[int, int]:
@@ -2424,7 +2413,7 @@ def _ensure_products(
     missing = [p for p in PRODUCTS if p.slug not in existing]
     if not missing:
         return 0, 0
-    tags = _ensure_tags([name for p in missing for name in p.tags])
+    tags = {t.slug: t for t in tags_named([name for p in missing for name in p.tags])}
     now = utcnow()
     products: list[Product] = []
     previews = 0

@@ -356,23 +356,29 @@ def _checked_values(values: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _tags_named(names: Sequence[str]) -> list[Tag]:
-    tags: list[Tag] = []
+def tags_named(names: Sequence[str]) -> list[Tag]:
+    """One tag per slug, in the order named, in one query; a new slug becomes a new tag, named
+    by its first spelling."""
+    wanted: dict[str, str] = {}
     for name in names:
-        slug = slugify(name, 40)
-        tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
+        wanted.setdefault(slugify(name, 40), name)
+    if not wanted:
+        return []
+    found = {t.slug: t for t in db.session.scalars(select(Tag).where(Tag.slug.in_(list(wanted))))}
+    tags = []
+    for slug, name in wanted.items():
+        tag = found.get(slug)
         if tag is None:
             tag = Tag(name=name, slug=slug)
             db.session.add(tag)
-        if tag not in tags:
-            tags.append(tag)
+        tags.append(tag)
     return tags
 
 
 def _apply(product: Product, data: dict[str, Any]) -> None:
     for name in LISTING_FIELDS:
         if name == "tags":
-            product.tags = _tags_named(data["tags"])
+            product.tags = tags_named(data["tags"])
         elif name in data:
             setattr(product, name, data[name])
     product.description_html = render_markdown(product.description_md)
