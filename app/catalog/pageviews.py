@@ -67,14 +67,14 @@ def note(product_id: int, visitor: str, day: date) -> None:
         except RedisError:
             log.warning("page view not noted: Redis is unavailable", exc_info=True)
         return
-    _local_buffer(current_app._get_current_object()).add((product_id, day, visitor))
+    _local_buffer().add((product_id, day, visitor))
 
 
 def flush() -> int:
     """Write every noted view; return how many were new (not yet counted for that day)."""
     connection = redis_connection()
     if connection is None:
-        return _local_buffer(current_app._get_current_object()).flush()
+        return _local_buffer().flush()
     lock = connection.lock(LOCK_KEY, timeout=300)
     if not lock.acquire(blocking=False):
         return 0  # another process is flushing; trimming twice would drop views
@@ -96,7 +96,7 @@ def pending() -> int:
     """How many views wait to be written (this process's, without Redis)."""
     connection = redis_connection()
     if connection is None:
-        return len(_local_buffer(current_app._get_current_object()).views)
+        return len(_local_buffer().views)
     return int(connection.llen(REDIS_KEY))
 
 
@@ -227,7 +227,9 @@ _buffers: weakref.WeakSet[_LocalBuffer] = weakref.WeakSet()
 _create_lock = threading.Lock()
 
 
-def _local_buffer(app: Flask) -> _LocalBuffer:
+def _local_buffer() -> _LocalBuffer:
+    """This app's buffer in this process, made on first use."""
+    app = current_app._get_current_object()
     buffer = app.extensions.get("pageviews")
     if buffer is None:
         with _create_lock:
