@@ -149,7 +149,7 @@ class Config:
             "RATELIMIT_HEADERS_ENABLED": True,
             "RATELIMIT_SWALLOW_ERRORS": True,
             # Rendered fragments: shared by every web process through Redis when configured.
-            "CACHE_TYPE": "RedisCache" if self.redis_url else "SimpleCache",
+            "CACHE_TYPE": "RedisCache" if self.redis_url else "app.cache.LocalCache",
             "CACHE_REDIS_URL": self.redis_url,
             "CACHE_KEY_PREFIX": "cache:",
             "CACHE_DEFAULT_TIMEOUT": 60,
