@@ -132,7 +132,11 @@ class Config:
             "DEBUG": self.debug,
             "TESTING": self.is_testing,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            # A server connection can drop between requests; an SQLite file cannot (and a
+            # ping would cost a query per request).
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_pre_ping": not self.database_url.startswith("sqlite")
+            },
             "MAX_CONTENT_LENGTH": self.max_upload_bytes,
             # Text fields are small; a 1 MB form field is hostile, not a long bio.
             "MAX_FORM_MEMORY_SIZE": 512 * 1024,
