@@ -50,18 +50,18 @@ def _template_globals(state: Any) -> None:
 
 @bp.get("/products/<slug>")
 def product_GET(slug: str):
-    product = services.public_product(slug)
-    body = fragment(f"product:{product.id}", lambda: _product_body(product))
+    product, tag_names = services.public_product(slug)
+    body = fragment(f"product:{product.id}", lambda: _product_body(product, tag_names))
     response = render("catalog/product.html", product=product, body=body)
     _count_view(product)
     return response
 
 
-def _product_body(product: Product) -> str:
-    services.load_tags(product)
+def _product_body(product: Product, tag_names: list[str]) -> str:
     return render_template(
         "catalog/_product.html",
         product=product,
+        tag_names=tag_names,
         similar=more_like_this(product.id, limit=4),
         vendor_box=fragment(
             f"vendor-box:{product.vendor_id}",

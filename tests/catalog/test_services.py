@@ -319,3 +319,10 @@ def test_vendor_actions_follow_the_flow(ctx, make_user, category_id):
     for step, expected in steps:
         step()
         assert services.vendor_actions(product) == expected, product.status
+
+
+def test_clean_list_folds_control_whitespace_in_tag_names():
+    from app.catalog.services import TAG_SEPARATOR, clean_list
+
+    cleaned = clean_list([f"data{TAG_SEPARATOR}sync", "  slack\t bot ", "SLACK  BOT"], 10, 40)
+    assert cleaned == ["data sync", "slack bot"]

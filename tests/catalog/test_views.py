@@ -226,6 +226,16 @@ def test_product_page_seo_and_view_counting(app, client, make_user):
         assert db.session.scalar(select(func.count(ProductView.id))) == 1
 
 
+def test_product_page_lists_its_tags_in_order_as_search_links(app, client, make_user):
+    tagged = create_product(app, make_user, "Tagged", tags=["slack", "CRM", "alerts"])
+    page = client.get(f"/products/{slug_of(app, tagged)}").get_data(as_text=True)
+    links = re.findall(r'<a href="/search\?q=([^"]+)">([^<]+)</a>', page)
+    assert links == [("alerts", "alerts"), ("CRM", "CRM"), ("slack", "slack")]
+    untagged = create_product(app, make_user, "Untagged")
+    page = client.get(f"/products/{slug_of(app, untagged)}").get_data(as_text=True)
+    assert "<dt>Tags</dt>" not in page
+
+
 def test_drafts_and_suspended_products_are_not_public(app, client, make_user):
     for status in ("draft", "pending", "rejected", "suspended", "changes_requested"):
         product_id = create_product(app, make_user, f"Hidden {status}", status=status)
