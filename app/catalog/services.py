@@ -803,14 +803,16 @@ def vendor_products(vendor: VendorProfile, page: int) -> Page:
     return paginate(query, page)
 
 
+@functools.cache
+def _vendor_rating_query() -> Any:
+    return select(
+        func.sum(Product.rating_avg * Product.rating_count), func.sum(Product.rating_count)
+    ).where(Product.vendor_id == bindparam("vendor_id"), Product.status == ProductStatus.APPROVED)
+
+
 def vendor_rating(vendor: VendorProfile) -> tuple[float, int]:
     """The review-weighted mean rating over the vendor's live products, and the review count."""
-    row = db.session.execute(
-        select(
-            func.sum(Product.rating_avg * Product.rating_count), func.sum(Product.rating_count)
-        ).where(Product.vendor_id == vendor.id, Product.status == ProductStatus.APPROVED)
-    ).one()
-    total, count = row
+    total, count = db.session.execute(_vendor_rating_query(), {"vendor_id": vendor.id}).one()
     return (round(float(total) / count, 2) if count else 0.0), int(count or 0)
 
 
