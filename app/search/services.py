@@ -10,6 +10,7 @@ import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -229,20 +230,13 @@ MAX_PREFIX_TERMS = 50
 
 
 def _term_docs(searcher: Searcher, cache: dict[str, Any], name: str, token: str) -> set[int]:
-    terms: OrderedDict[tuple[str, str], set[int]] = cache.setdefault("terms", OrderedDict())
-    key = (name, token)
-    docs = terms.get(key)
-    if docs is None:
+    def build() -> set[int]:
         try:
-            docs = set(searcher.reader().postings(name, token).all_ids())
+            return set(searcher.reader().postings(name, token).all_ids())
         except TermNotFound:
-            docs = set()
-        terms[key] = docs
-        if len(terms) > _TERM_CACHE_SIZE:
-            terms.popitem(last=False)
-    else:
-        terms.move_to_end(key)
-    return docs
+            return set()
+
+    return _lru(cache, "terms", _TERM_CACHE_SIZE, (name, token), build)
 
 
 def _word_fields(
@@ -357,6 +351,12 @@ def _union(sets: dict[str, set[int]], values: Iterable[str]) -> set[int]:
 REMEMBERED_SIZE = 500
 MLT_CACHE_SIZE = 20_000
 MLT_WORDS = 8
+# Similar products come from the most popular MLT_POOL of the category: bounded work per page
+# at any catalog size (and the suggestions shoppers are likelier to want).
+MLT_POOL = 1000
+# (field, word, category) -> the pool's documents with that word: a page's word sets are
+# intersected with the pool once, then reused by every product sharing the word.
+MLT_SHARED_SIZE = 8192
 # A shared title word counts twice a shared tag, as in FIELD_WEIGHTS (whole numbers: counts).
 MLT_WEIGHTS = {"title": 2, "tags": 1}
 
@@ -378,6 +378,19 @@ def _memo(
         if len(memory) >= size:
             memory.clear()
         memory[key] = value
+    return value
+
+
+def _lru(cache: dict[str, Any], name: str, size: int, key: Hashable, build: Callable[[], T]) -> T:
+    """Like ``_memo``, but a full memory drops its least recently used entry, not all: for
+    entries whose working set (common words) is smaller than the whole."""
+    memory: OrderedDict[Hashable, Any] = cache.setdefault(name, OrderedDict())
+    if key in memory:
+        memory.move_to_end(key)
+        return memory[key]
+    value = memory[key] = build()
+    if len(memory) > size:
+        memory.popitem(last=False)
     return value
 
 
@@ -617,8 +630,9 @@ def _word_docs(searcher: Searcher, cache: dict[str, Any], name: str, word: str) 
     return _memo(cache, f"word:{name}", _TERM_CACHE_SIZE, word, build)
 
 
-def _by_popularity(searcher: Searcher, cache: dict[str, Any], category: str) -> list[int]:
-    """A category's documents, most popular first (then oldest), per index generation."""
+def _by_popularity(searcher: Searcher, cache: dict[str, Any], category: str | None) -> list[int]:
+    """A category's documents (or, for None, all), most popular first (then oldest), per
+    index generation."""
     popularity = _column(searcher, cache, "popularity")
     return _memo(
         cache,
@@ -626,43 +640,60 @@ def _by_popularity(searcher: Searcher, cache: dict[str, Any], category: str) -> 
         MLT_CACHE_SIZE,
         category,
         lambda: sorted(
-            _term_docs(searcher, cache, "category_path", category),
+            _term_docs(searcher, cache, "category_path", category)
+            if category
+            else _all_docs(searcher, cache),
             key=lambda d: (-popularity[d], d),
         ),
+    )
+
+
+def _mlt_pool(searcher: Searcher, cache: dict[str, Any], category: str | None) -> set[int]:
+    """The MLT_POOL most popular documents of a category (None: of all), per generation."""
+    return _memo(
+        cache,
+        "mlt_pool",
+        MLT_CACHE_SIZE,
+        category,
+        lambda: set(_by_popularity(searcher, cache, category)[:MLT_POOL]),
     )
 
 
 def _more_like_this(
     searcher: Searcher, cache: dict[str, Any], product_id: int, limit: int
 ) -> list[Hit]:
-    """Rank the product's category (or, if it is nearly empty, everything) by shared title and
-    tag words, then popularity (uncached).
+    """Rank the most popular products of the product's category (or, if it is nearly empty,
+    of the catalog) by shared title and tag words, then popularity (uncached).
 
     Set arithmetic over cached postings rather than a scored Or query: an Or of a dozen
-    common words would score thousands of documents per product page.
+    common words would score thousands of documents per product page. The pool is capped at
+    MLT_POOL products, so a page costs the same at any catalog size.
     """
     docnum = searcher.document_number(id=str(product_id))
     if docnum is None:
         return []
     stored = searcher.stored_fields(docnum)
     words = [*_WORD.findall(stored.get("title", "").lower()), *stored.get("tag_names", [])]
-    category = stored.get("category_slug")
-    pool: set[int] | None = None
-    if category:
-        pool = _term_docs(searcher, cache, "category_path", category)  # docnum included
-        if len(pool) - 1 < limit:
-            pool = None
-    scores: Counter[int] = Counter()
+    category = stored.get("category_slug") or None
+    pool = _mlt_pool(searcher, cache, category)
+    if len(pool) - (docnum in pool) < limit:
+        category = None
+        pool = _mlt_pool(searcher, cache, None)
+    shared_sets: list[set[int]] = []
     for word in list(dict.fromkeys(w.lower() for w in words))[:MLT_WORDS]:
         for name, weight in MLT_WEIGHTS.items():
-            docs = _word_docs(searcher, cache, name, word)
-            if docs:
-                shared = docs if pool is None else docs & pool
-                for _ in range(weight):  # Counter.update counts in C; weights are small
-                    scores.update(shared)
+            shared = _lru(
+                cache,
+                "mlt_shared",
+                MLT_SHARED_SIZE,
+                (name, word, category),
+                lambda name=name, word=word: _word_docs(searcher, cache, name, word) & pool,
+            )
+            shared_sets.extend([shared] * weight)  # weights are small counts
+    scores = Counter(chain.from_iterable(shared_sets))  # one count, in C
     scores.pop(docnum, None)
     # The best scores first, ties by popularity then age; then, if too few products share a
-    # word, the category's most popular ones (a score of nothing).
+    # word, the most popular ones of the pool (a score of nothing).
     if len(scores) > limit:
         cutoff = heapq.nlargest(limit, scores.values())[-1]
         candidates = [doc for doc, score in scores.items() if score >= cutoff]
@@ -670,7 +701,7 @@ def _more_like_this(
         candidates = list(scores)
     popularity = _column(searcher, cache, "popularity")
     best = heapq.nsmallest(limit, candidates, key=lambda d: (-scores[d], -popularity[d], d))
-    if len(best) < limit and pool is not None:
+    if len(best) < limit:
         for doc in _by_popularity(searcher, cache, category):
             if doc != docnum and doc not in scores:
                 best.append(doc)

@@ -291,3 +291,24 @@ def test_more_like_this_prefers_shared_words_in_the_same_category(app, make_prod
         assert [h.id for h in more_like_this(base, limit=1)] == [closest]
         assert [h.id for h in more_like_this(base, limit=2)] == [closest, close]
         assert more_like_this(999_999) == []
+
+
+def test_more_like_this_draws_from_the_most_popular_of_the_category(
+    app, make_product, monkeypatch
+):
+    from app.search import services
+    from app.search.services import more_like_this
+
+    monkeypatch.setattr(services, "MLT_POOL", 2)
+    base = make_product("Slack lead alerts", tags=["slack", "leads"], category_slug="sales")
+    make_product("Slack lead digest", tags=["slack", "leads"], category_slug="sales")
+    reporter = make_product("Quote report", category_slug="sales", popularity=50)
+    exporter = make_product("Slack invoice export", category_slug="sales", popularity=40)
+    make_product("Quote builder", category_slug="sales", popularity=30)
+    loner = make_product("Invoice lead scorer", tags=["leads"], category_slug="solo")
+    with app.app_context():
+        # The best match is not among the category's two most popular: it is not suggested;
+        # of those two, the one sharing a word comes first.
+        assert [h.id for h in more_like_this(base, limit=2)] == [exporter, reporter]
+        # Alone in its category, a product's neighbours come from the catalog's most popular.
+        assert [h.id for h in more_like_this(loner, limit=2)] == [exporter, reporter]
