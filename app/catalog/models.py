@@ -146,6 +146,10 @@ class Product(db.Model):
         Index("ix_products_status_published_at", "status", "published_at"),
         Index("ix_products_category_status_popularity", "category_id", "status", "popularity"),
         Index("ix_products_vendor_status_popularity", "vendor_id", "status", "popularity"),
+        # A store's rating sums its live products' ratings from this index alone.
+        Index(
+            "ix_products_vendor_status_rating", "vendor_id", "status", "rating_count", "rating_avg"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -193,7 +197,8 @@ class Product(db.Model):
     is_featured: Mapped[bool] = mapped_column(Boolean, default=False)
     view_count: Mapped[int] = mapped_column(Integer, default=0)
     sales_count: Mapped[int] = mapped_column(Integer, default=0)
-    popularity: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    # Indexed only after status (every list filters on it): each counter update moves it.
+    popularity: Mapped[int] = mapped_column(Integer, default=0)
     rating_avg: Mapped[float] = mapped_column(Float, default=0.0)
     rating_count: Mapped[int] = mapped_column(Integer, default=0)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
