@@ -293,9 +293,7 @@ def test_more_like_this_prefers_shared_words_in_the_same_category(app, make_prod
         assert more_like_this(999_999) == []
 
 
-def test_more_like_this_draws_from_the_most_popular_of_the_category(
-    app, make_product, monkeypatch
-):
+def test_more_like_this_draws_from_the_most_popular_of_the_category(app, make_product, monkeypatch):
     from app.search import services
     from app.search.services import more_like_this
 
