@@ -51,16 +51,19 @@ def _template_globals(state: Any) -> None:
 @bp.get("/products/<slug>")
 def product_GET(slug: str):
     product, tag_names = services.public_product(slug)
-    body = fragment(f"product:{product.id}", lambda: _product_body(product, tag_names))
-    response = render("catalog/product.html", product=product, body=body)
-    _count_view(product)
+    store = services.store_link(product.vendor_id)
+    body = fragment(f"product:{product.id}", lambda: _product_body(product, store, tag_names))
+    response = render("catalog/product.html", product=product, store=store, body=body)
+    _count_view(product, store)
     return response
 
 
-def _product_body(product: Product, tag_names: list[str]) -> str:
+def _product_body(product: Product, store: services.StoreLink, tag_names: list[str]) -> str:
     return render_template(
         "catalog/_product.html",
         product=product,
+        store=store,
+        trail=services.category_trail(product.category_id),
         tag_names=tag_names,
         similar=more_like_this(product.id, limit=4),
         vendor_box=fragment(
@@ -74,13 +77,13 @@ def _product_body(product: Product, tag_names: list[str]) -> str:
     )
 
 
-def _count_view(product: Product) -> None:
+def _count_view(product: Product, store: services.StoreLink) -> None:
     """One view per visitor per day; the vendor's own visits and obvious bots do not count."""
     agent = (request.user_agent.string or "").lower()
     if any(word in agent for word in ("bot", "crawler", "spider")):
         return
     if current_user.is_authenticated:
-        if product.vendor.user_id == current_user.id:
+        if store.user_id == current_user.id:
             return
         identity = f"user:{current_user.id}"
     else:

@@ -387,6 +387,33 @@ def test_cached_fragments_follow_catalog_changes_not_page_views(app, client, mak
     assert "First bot" not in client.get("/categories/ops").get_data(as_text=True)
 
 
+def test_product_page_follows_its_store_and_category(app, client, make_user):
+    from app.catalog.models import Category
+
+    parent = create_category(app, "Ops")
+    product_id = create_product(
+        app, make_user, "Pager bot", category_slug="alerting", store_name="Night Shift"
+    )
+    with app.app_context():
+        db.session.scalar(select(Category).where(Category.slug == "alerting")).parent_id = parent
+        db.session.commit()
+    url = f"/products/{slug_of(app, product_id)}"
+    page = client.get(url).get_data(as_text=True)
+    assert "<title>Pager bot · Night Shift · Autopilot Monster</title>" in page
+    assert "✓ Verified" in page
+    assert re.search(r'› <a href="/categories/ops">Ops</a> › <a href="/categories/alerting">', page)
+    with app.app_context():
+        product = db.session.get(Product, product_id)
+        vendor = db.session.get(VendorProfile, product.vendor_id)
+        vendor.store_name, vendor.is_verified = "Day Shift", False
+        db.session.get(Category, parent).name = "Operations"
+        db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "<title>Pager bot · Day Shift · Autopilot Monster</title>" in page
+    assert ">Day Shift</a>" in page and "✓ Verified" not in page
+    assert '<a href="/categories/ops">Operations</a>' in page
+
+
 def test_pages_render_while_the_cache_is_down(app, client, make_user, redis_server):
     """Redis holds fragments, the catalog version and noted page views: none may cost a page."""
     create_category(app, "Ops")
