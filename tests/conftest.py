@@ -6,6 +6,7 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -44,6 +45,20 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 def _database_url(tmp: str) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/test.db"
+
+
+def local_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """Settings for an app of its own without Redis (jobs in-process, caches per process), on
+    an SQLite file under ``tmp_path``."""
+    return {
+        "APP_ENV": "test",
+        "SECRET_KEY": "k" * 40,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
+        "STORAGE_DIR": str(tmp_path / "storage"),
+        "SEARCH_INDEX_DIR": str(tmp_path / "search"),
+        "LOG_LEVEL": "WARNING",
+        **overrides,
+    }
 
 
 def _reset_schema(app: Flask) -> None:

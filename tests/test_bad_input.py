@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.extensions import db
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, csrf_token, local_env
 
 
 def _users(app):
@@ -217,14 +217,7 @@ def test_api_errors_are_json(client):
 def test_unexpected_error_is_a_500_page(tmp_path):
     from app import create_app
 
-    app = create_app(
-        env={
-            "APP_ENV": "test",
-            "SECRET_KEY": "k" * 40,
-            "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
-            "LOG_LEVEL": "CRITICAL",
-        }
-    )
+    app = create_app(env=local_env(tmp_path, LOG_LEVEL="CRITICAL"))
 
     @app.get("/boom")
     def boom():

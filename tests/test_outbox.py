@@ -5,7 +5,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.outbox.models import Event
 from app.outbox.services import dispatch_committed, dispatch_pending, record_event
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, csrf_token, local_env
 from tests.support.services import body_text
 
 
@@ -85,16 +85,7 @@ def test_in_process_mode_without_redis(tmp_path, smtp_server):
 
     from app import create_app
 
-    app = create_app(
-        env={
-            "APP_ENV": "test",
-            "SECRET_KEY": "k" * 40,
-            "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
-            "SMTP_URL": smtp_server.url,
-            "STORAGE_DIR": str(tmp_path),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
+    app = create_app(env=local_env(tmp_path, SMTP_URL=smtp_server.url))
     with app.app_context():
         upgrade()
     client = app.test_client()

@@ -17,7 +17,7 @@ from app.commands import sweep
 from app.extensions import db
 from app.vendors.models import VendorProfile
 from tests.catalog.factories import create_product, slug_of
-from tests.conftest import login, user_maker
+from tests.conftest import local_env, login, user_maker
 
 TODAY, TOMORROW = date(2026, 11, 25), date(2026, 11, 26)
 
@@ -136,16 +136,12 @@ def make_local_app(tmp_path):
 
     def make(flush_seconds: int = 3600):
         application = create_app(
-            env={
-                "APP_ENV": "test",
-                "SECRET_KEY": "k" * 40,
-                "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
-                "STORAGE_DIR": str(tmp_path / "storage"),
-                "SEARCH_INDEX_DIR": str(tmp_path / "search"),
-                "VIEW_FLUSH_SIZE": "3",
-                "VIEW_FLUSH_SECONDS": str(flush_seconds),
-                "LOG_LEVEL": "ERROR",
-            }
+            env=local_env(
+                tmp_path,
+                VIEW_FLUSH_SIZE="3",
+                VIEW_FLUSH_SECONDS=str(flush_seconds),
+                LOG_LEVEL="ERROR",
+            )
         )
         with application.app_context():
             upgrade()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.cache import LocalCache
+from tests.conftest import local_env
 
 
 class Clock:
@@ -53,15 +54,7 @@ def test_an_app_without_redis_caches_fragments_in_it(app, tmp_path):
     from app import create_app
     from app.extensions import cache
 
-    local = create_app(
-        env={
-            "APP_ENV": "test",
-            "SECRET_KEY": "k" * 40,
-            "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
-            "STORAGE_DIR": str(tmp_path / "storage"),
-            "SEARCH_INDEX_DIR": str(tmp_path / "search"),
-        }
-    )
+    local = create_app(env=local_env(tmp_path))
     backend = local.extensions["cache"][cache]
     assert isinstance(backend, LocalCache)
     assert backend._entries.maxsize == local.config["CACHE_THRESHOLD"]
