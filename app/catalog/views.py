@@ -113,6 +113,11 @@ def category_GET(slug: str):
         "catalog/category.html",
         "results",
         category=category,
+        # Called only when the whole page renders (an htmx sort swaps the results alone).
+        head=lambda: fragment(
+            f"category-head:{category.id}",
+            lambda: render_template("catalog/_category_head.html", category=category),
+        ),
         results=results,
         number=number,
         sort=sort,

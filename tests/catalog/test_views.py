@@ -414,6 +414,26 @@ def test_product_page_follows_its_store_and_category(app, client, make_user):
     assert '<a href="/categories/ops">Operations</a>' in page
 
 
+def test_category_head_is_cached_but_follows_renames(app, client, make_user):
+    from app.catalog.models import Category
+
+    create_category(app, "Ops")
+    child = create_category(app, "Paging", parent_slug="ops")
+    create_product(app, make_user, "Pager bot", category_slug="paging")
+    page = client.get("/categories/ops").get_data(as_text=True)
+    assert '<li><a href="/categories/paging">Paging</a></li>' in page
+    partial = client.get("/categories/ops?sort=newest", headers=HX).get_data(as_text=True)
+    assert "Pager bot" in partial and "breadcrumbs" not in partial
+    with app.app_context():
+        db.session.get(Category, child).name = "On-call"
+        db.session.commit()
+    page = client.get("/categories/ops").get_data(as_text=True)
+    assert '<li><a href="/categories/paging">On-call</a></li>' in page
+    child_page = client.get("/categories/paging").get_data(as_text=True)
+    trail = '› <a href="/categories/ops">Ops</a> › <a href="/categories/paging">'
+    assert trail in child_page
+
+
 def test_pages_render_while_the_cache_is_down(app, client, make_user, redis_server):
     """Redis holds fragments, the catalog version and noted page views: none may cost a page."""
     create_category(app, "Ops")
