@@ -29,11 +29,15 @@ def search_GET():
         lambda entry: not entry[0].unavailable,
     )
     logged = services.record_search(result)
+    # The cached HTML is the same for everyone; only the click links carry this search's id
+    # (read before the commit, which would expire it and cost a query to read back).
+    query_id = "0"
+    if logged is not None:
+        db.session.flush()
+        query_id = str(logged.id)
     db.session.commit()
     if result.unavailable:
         services.request_rebuild()
-    # The cached HTML is the same for everyone; only the click links carry this search's id.
-    query_id = str(logged.id) if logged is not None else "0"
     html = html.replace(f"qid={QUERY_ID_MARK}", f"qid={query_id}")
     return render(
         "search/search.html",
