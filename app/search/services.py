@@ -236,7 +236,7 @@ def _term_docs(searcher: Searcher, cache: dict[str, Any], name: str, token: str)
         except TermNotFound:
             return set()
 
-    return _lru(cache, "terms", _TERM_CACHE_SIZE, (name, token), build)
+    return _memo(cache, "terms", _TERM_CACHE_SIZE, (name, token), build)
 
 
 def _word_fields(
@@ -369,28 +369,17 @@ def _memo(
     build: Callable[[], T],
     keep: Callable[[T], bool] = lambda _value: True,
 ) -> T:
-    """``build()``'s value kept under ``key`` in the searcher's cache (emptied when full)."""
-    memory: dict[Hashable, Any] = cache.setdefault(name, {})
-    if key in memory:
-        return memory[key]
-    value = build()
-    if keep(value):
-        if len(memory) >= size:
-            memory.clear()
-        memory[key] = value
-    return value
-
-
-def _lru(cache: dict[str, Any], name: str, size: int, key: Hashable, build: Callable[[], T]) -> T:
-    """Like ``_memo``, but a full memory drops its least recently used entry, not all: for
-    entries whose working set (common words) is smaller than the whole."""
+    """``build()``'s value kept under ``key`` in the searcher's cache; a full memory drops its
+    least recently used entry (the working set, such as common words, stays)."""
     memory: OrderedDict[Hashable, Any] = cache.setdefault(name, OrderedDict())
     if key in memory:
         memory.move_to_end(key)
         return memory[key]
-    value = memory[key] = build()
-    if len(memory) > size:
-        memory.popitem(last=False)
+    value = build()
+    if keep(value):
+        memory[key] = value
+        if len(memory) > size:
+            memory.popitem(last=False)
     return value
 
 
@@ -682,7 +671,7 @@ def _more_like_this(
     shared_sets: list[set[int]] = []
     for word in list(dict.fromkeys(w.lower() for w in words))[:MLT_WORDS]:
         for name, weight in MLT_WEIGHTS.items():
-            shared = _lru(
+            shared = _memo(
                 cache,
                 "mlt_shared",
                 MLT_SHARED_SIZE,
