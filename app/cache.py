@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from cachetools import TLRUCache, TTLCache
+from cachetools import TLRUCache
 from flask import Flask, g
 from flask_caching.backends.base import BaseCache
 from markupsafe import Markup
@@ -144,21 +144,18 @@ def fragment(key: str, build: Callable[[], str], timeout: int = FRAGMENT_SECONDS
 # Small immutable facts many pages repeat (a store's name, a category's trail), per process and
 # catalog version: a dict lookup, not a cache round trip, even with Redis. Like fragments they
 # live FRAGMENT_SECONDS at most (without Redis another process's change bumps no version here).
-_facts: TTLCache[tuple[str, str], Any] = TTLCache(maxsize=4096, ttl=FRAGMENT_SECONDS)
-_facts_lock = threading.Lock()
+_facts = LocalCache(threshold=4096, default_timeout=FRAGMENT_SECONDS)
 
 
 def catalog_fact(key: str, build: Callable[[], T]) -> T:
     """``build()``'s value (immutable, small) while the catalog version stands."""
     try:
-        full_key = (catalog_version(), key)
+        full_key = f"{catalog_version()}:{key}"
     except Exception:  # noqa: BLE001 - no version to key on: build every time
         log.warning("catalog version unavailable", exc_info=True)
         return build()
-    with _facts_lock:
-        value = _facts.get(full_key)
+    value = _facts.get(full_key)
     if value is None:
         value = build()
-        with _facts_lock:
-            _facts[full_key] = value
+        _facts.set(full_key, value)
     return value
