@@ -116,7 +116,11 @@ def category_GET(slug: str):
         # Called only when the whole page renders (an htmx sort swaps the results alone).
         head=lambda: fragment(
             f"category-head:{category.id}",
-            lambda: render_template("catalog/_category_head.html", category=category),
+            lambda: render_template(
+                "catalog/_category_head.html",
+                category=category,
+                trail=services.category_trail(category.id),
+            ),
         ),
         results=results,
         number=number,
