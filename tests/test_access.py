@@ -48,7 +48,9 @@ def test_access(app, client, make_user, login_as, method, url, role, expected):
     if method == "GET":
         response = client.get(target)
     else:
-        response = client.open(target, method=method, data={"csrf_token": csrf_token(client, "/")})
+        # Anonymous pages carry no token (no session cookie); the login form does.
+        page = "/login" if role == "anonymous" else "/"
+        response = client.open(target, method=method, data={"csrf_token": csrf_token(client, page)})
     assert response.status_code == expected, (
         f"{method} {target} as {role}: {response.status_code}, expected {expected}"
     )

@@ -203,13 +203,13 @@ def test_next_only_accepts_local_paths(client, make_user):
         ("/\\evil.example", "/"),
         ("javascript:alert(1)", "/"),
     ]:
-        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
         token = csrf_token(client)
         response = client.post(
             f"/login?next={target}",
             data={"email": user.email, "password": PASSWORD, "csrf_token": token},
         )
         assert response.headers["Location"] == expected, target
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
 
 
 def test_unverified_user_sees_banner_and_can_resend(client, make_user, mailbox, run_jobs):
@@ -283,3 +283,17 @@ def test_boosted_request_gets_whole_page(client):
     assert "<html" in body
     fragment = client.get("/login", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and 'id="account_form"' in fragment
+
+
+def test_browsing_sets_no_cookie_until_a_form_needs_one(client, make_user):
+    # Anonymous public pages carry no CSRF token, so they set no session cookie (a shared
+    # cache may keep them); a form page does, and a signed-in page gives htmx its token.
+    for path in ["/", "/about", "/search?q=slack", "/categories/none", "/products/none"]:
+        response = client.get(path)
+        assert "Set-Cookie" not in response.headers, path
+        assert "X-CSRFToken" not in response.get_data(as_text=True), path
+    assert "session=" in client.get("/login").headers["Set-Cookie"]
+    login(client, make_user())
+    token = csrf_token(client, "/")
+    response = client.post("/logout", headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/"
