@@ -29,6 +29,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise ConfigError(f"{name} must be a number of seconds (0 or more), got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     """Every setting the app reads. Each field is in the README's configuration table."""
@@ -50,6 +63,7 @@ class Config:
     stripe_webhook_secret: str | None
     stripe_api_base: str | None
     search_index_dir: str
+    search_refresh_seconds: float
     ratelimit_storage_uri: str
     max_upload_bytes: int
     proxy_fix_x_for: int
@@ -115,6 +129,10 @@ class Config:
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
             stripe_api_base=env.get("STRIPE_API_BASE") or None,
             search_index_dir=env.get("SEARCH_INDEX_DIR") or str(Path(instance_path) / "search"),
+            # Tests write the index from worker processes and read it at once.
+            search_refresh_seconds=_seconds(
+                env, "SEARCH_REFRESH_SECONDS", 0.0 if app_env == "test" else 1.0
+            ),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 16 * 1024 * 1024),
             proxy_fix_x_for=_int(env, "PROXY_FIX_X_FOR", 0),

@@ -38,6 +38,15 @@ def test_unknown_env_and_bad_numbers(tmp_path):
         Config.from_env({"APP_ENV": "staging"}, str(tmp_path))
     with pytest.raises(ConfigError, match="MAX_UPLOAD_BYTES"):
         Config.from_env({"MAX_UPLOAD_BYTES": "lots"}, str(tmp_path))
+    for bad in ["soon", "-1", "nan", "inf"]:
+        with pytest.raises(ConfigError, match="SEARCH_REFRESH_SECONDS"):
+            Config.from_env({"SEARCH_REFRESH_SECONDS": bad}, str(tmp_path))
+    assert Config.from_env({}, str(tmp_path)).search_refresh_seconds == 1.0
+    assert Config.from_env({"APP_ENV": "test"}, str(tmp_path)).search_refresh_seconds == 0.0
+    assert (
+        Config.from_env({"SEARCH_REFRESH_SECONDS": "2.5"}, str(tmp_path)).search_refresh_seconds
+        == 2.5
+    )
 
 
 def test_production_settings(tmp_path):

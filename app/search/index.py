@@ -8,6 +8,7 @@ import os
 import secrets
 import shutil
 import threading
+import time
 import warnings
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
@@ -168,6 +169,7 @@ def writer(path: Path):
         w.commit()
     finally:
         ix.close()
+    _recheck_searchers()  # this process sees its own write at once
 
 
 @dataclass
@@ -176,6 +178,7 @@ class _Open:
     ix: Any
     searcher: Searcher
     cache: dict[str, Any] = field(default_factory=dict)
+    checked: float = field(default_factory=time.monotonic)
 
 
 _lock = threading.Lock()
@@ -190,6 +193,13 @@ def reset_searchers() -> None:
         _open.clear()
 
 
+def _recheck_searchers() -> None:
+    """Make the next current_searcher() look at the disk, however recent its last look."""
+    with _lock:
+        for entry in _open.values():
+            entry.checked = float("-inf")
+
+
 def _close(entry: _Open) -> None:
     try:
         entry.searcher.close()
@@ -198,19 +208,26 @@ def _close(entry: _Open) -> None:
         log.debug("closing a searcher failed", exc_info=True)
 
 
-def current_searcher(path: Path) -> tuple[Searcher, dict[str, Any]]:
+def current_searcher(path: Path, max_age: float = 0.0) -> tuple[Searcher, dict[str, Any]]:
     """A shared searcher on the current generation, refreshed when the index changed.
 
+    Looking (a symlink and the segment list on disk) costs a few system calls, so within
+    ``max_age`` seconds of its last look the open searcher is trusted as it is: another
+    process's index write shows up at most that much later (this process's own at once).
     Returns the searcher and a cache dict tied to it (facet doc sets, sort columns).
     Raises IndexUnavailable.
     """
     key = str(path)
-    target = os.path.realpath(path)
+    now = time.monotonic()
     with _lock:
         entry = _open.get(key)
+        if entry is not None and now - entry.checked < max_age:
+            return entry.searcher, entry.cache
+        target = os.path.realpath(path)
         if entry is not None and entry.target == target:
             try:
                 if entry.searcher.up_to_date():
+                    entry.checked = now
                     return entry.searcher, entry.cache
             except Exception:  # noqa: BLE001 - a vanished or broken generation: reopen below
                 log.info("search index changed under us; reopening", exc_info=True)
@@ -224,6 +241,6 @@ def current_searcher(path: Path) -> tuple[Searcher, dict[str, Any]]:
         except Exception as exc:
             ix.close()
             raise IndexUnavailable(f"search index unreadable: {exc}") from exc
-        entry = _Open(target=target, ix=ix, searcher=searcher)
+        entry = _Open(target=target, ix=ix, searcher=searcher, checked=now)
         _open[key] = entry
         return entry.searcher, entry.cache

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from whoosh.reading import TermNotFound
@@ -349,6 +350,7 @@ def _union(sets: dict[str, set[int]], values: Iterable[str]) -> set[int]:
 
 
 REMEMBERED_SIZE = 500
+STORED_CACHE_SIZE = 4096
 MLT_CACHE_SIZE = 20_000
 MLT_WORDS = 8
 # Similar products come from the most popular MLT_POOL of the category: bounded work per page
@@ -383,6 +385,14 @@ def _memo(
     return value
 
 
+def _searcher(index_dir: Path | None) -> tuple[Searcher, dict[str, Any]]:
+    """The shared searcher (and its cache) on ``index_dir``, else the configured index."""
+    if index_dir is not None:
+        return search_index.current_searcher(index_dir)
+    max_age = current_app.config["APP_CONFIG"].search_refresh_seconds
+    return search_index.current_searcher(search_index.configured_path(), max_age=max_age)
+
+
 def remembered(
     key: Hashable,
     build: Callable[[], T],
@@ -395,9 +405,8 @@ def remembered(
     generation or any index write opens a new searcher, and with it an empty memory.
     Values ``keep`` refuses (e.g. "search unavailable") are not remembered.
     """
-    path = index_dir or search_index.configured_path()
     try:
-        _searcher, cache = search_index.current_searcher(path)
+        _unused, cache = _searcher(index_dir)
     except Exception:  # noqa: BLE001 - no index: nothing to remember against
         return build()
     return _memo(cache, "remembered", REMEMBERED_SIZE, key, build, keep)
@@ -405,9 +414,8 @@ def remembered(
 
 def search(params: SearchParams, index_dir: Path | None = None) -> SearchResult:
     """Run a search; a missing or broken index gives ``unavailable`` instead of raising."""
-    path = index_dir or search_index.configured_path()
     try:
-        searcher, cache = search_index.current_searcher(path)
+        searcher, cache = _searcher(index_dir)
         return _search(searcher, cache, params)
     except IndexUnavailable as exc:
         log.warning("search unavailable: %s", exc)
@@ -447,7 +455,7 @@ def _search(searcher: Searcher, cache: dict[str, Any], params: SearchParams) -> 
     start, end = (page - 1) * params.per_page, page * params.per_page
 
     docnums = _page(searcher, cache, params, per_word, final, start, end)
-    hits = [_hit(searcher.stored_fields(d), start + i + 1) for i, d in enumerate(docnums)]
+    hits = [_hit(_stored(searcher, cache, d), start + i + 1) for i, d in enumerate(docnums)]
     result = SearchResult(
         items=hits,
         params=params,
@@ -538,6 +546,12 @@ def _category_names(searcher: Searcher, cache: dict[str, Any]) -> dict[str, str]
     return cache["category_names"]
 
 
+def _stored(searcher: Searcher, cache: dict[str, Any], docnum: int) -> Mapping[str, Any]:
+    """A document's stored fields (reading them decompresses and unpickles; the popular
+    products recur in similar products and results pages). Never modify the mapping."""
+    return _memo(cache, "stored", STORED_CACHE_SIZE, docnum, lambda: searcher.stored_fields(docnum))
+
+
 def _hit(stored: Mapping[str, Any], position: int) -> Hit:
     return Hit(
         id=int(stored["id"]),
@@ -576,9 +590,8 @@ def suggest(searcher: Searcher, words: Iterable[str]) -> str | None:
 
 def more_like_this(product_id: int, limit: int = 6, index_dir: Path | None = None) -> list[Hit]:
     """Products similar to ``product_id`` by its title, tags and category; [] if unknown."""
-    path = index_dir or search_index.configured_path()
     try:
-        searcher, cache = search_index.current_searcher(path)
+        searcher, cache = _searcher(index_dir)
         # Per index generation: a product's neighbours change only when the index does.
         return _memo(
             cache,
@@ -661,7 +674,7 @@ def _more_like_this(
     docnum = searcher.document_number(id=str(product_id))
     if docnum is None:
         return []
-    stored = searcher.stored_fields(docnum)
+    stored = _stored(searcher, cache, docnum)
     words = [*_WORD.findall(stored.get("title", "").lower()), *stored.get("tag_names", [])]
     category = stored.get("category_slug") or None
     pool = _mlt_pool(searcher, cache, category)
@@ -696,7 +709,7 @@ def _more_like_this(
                 best.append(doc)
                 if len(best) == limit:
                     break
-    return [_hit(searcher.stored_fields(doc), i + 1) for i, doc in enumerate(best)]
+    return [_hit(_stored(searcher, cache, doc), i + 1) for i, doc in enumerate(best)]
 
 
 # Analytics ------------------------------------------------------------------------------

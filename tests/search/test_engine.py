@@ -267,6 +267,22 @@ def test_live_writer_updates_and_deletes(index_dir):
     assert run(index_dir).total == 0
 
 
+def test_searcher_trusts_its_last_look_for_max_age(index_dir):
+    build(index_dir, doc(id="1", title="Before"))
+    first, _ = search_index.current_searcher(index_dir, max_age=60)
+    ix = search_index.open_index(index_dir)  # another process's write: not through writer()
+    w = ix.writer()
+    w.add_document(**doc(title="After"))
+    w.commit()
+    ix.close()
+    assert search_index.current_searcher(index_dir, max_age=60)[0] is first
+    fresh, _ = search_index.current_searcher(index_dir, max_age=0)
+    assert fresh is not first and fresh.doc_count() == 2
+    with search_index.writer(index_dir) as w:  # this process's own write shows at once
+        w.delete_by_term("id", "1")
+    assert search_index.current_searcher(index_dir, max_age=60)[0].doc_count() == 1
+
+
 def test_bayesian_rating_prefers_many_good_reviews():
     assert bayesian_rating(4.5, 300) > bayesian_rating(5.0, 3) > bayesian_rating(0, 0)
 
