@@ -1,6 +1,6 @@
 """Page benchmark: gunicorn with production settings over N generated products, 16 clients.
 
-Run: .venv/bin/python tests/bench/bench_pages.py [--sizes 10000,100000] [--workers 4]
+Run: .venv/bin/python tests/bench/bench_pages.py [--sizes 10000,100000] [--workers N (cores)]
 Seeds a fresh SQLite database in a temporary folder (bulk inserts, tests/bench/_data.py),
 builds the search index, starts gunicorn on a free loopback port (APP_ENV=production, no Redis),
 then drives 16 keep-alive client connections against the home page, product pages (random,
@@ -242,7 +242,10 @@ def bench(n: int, args: argparse.Namespace) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000", help="comma-separated product counts")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    # One sync worker per core did best here (2 cores: 3 or 4 workers, or gthread, did worse).
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="gunicorn sync workers"
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--requests", type=int, default=100, help="per connection and route")
     parser.add_argument("--warmup", type=int, default=10, help="per connection and route")
