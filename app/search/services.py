@@ -6,11 +6,12 @@ import heapq
 import logging
 import math
 import re
+import struct
 import unicodedata
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import accumulate, chain
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -18,7 +19,10 @@ from urllib.parse import urlencode
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from whoosh.reading import TermNotFound
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.columns import NumericColumn
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
 
 from app.catalog.models import PRICE_TYPE_LABELS, Category, Product, ProductStatus
@@ -230,10 +234,45 @@ PREFIX_WEIGHT = 2.0
 MAX_PREFIX_TERMS = 50
 
 
+def _posting_ids(reader: IndexReader, fieldname: str, text: str | bytes) -> set[int]:
+    """The documents holding a term; raises TermNotFound when no segment has it.
+
+    Whoosh's ``all_ids()`` costs a Python call per posting: most of a search's time right
+    after the index changed, at 100k products. A posting block of its W3 codec holds the
+    ids delta-coded, which ``accumulate`` decodes in C. Another codec or matcher falls back
+    to ``all_ids()``.
+    """
+    ids: set[int] = set()
+    found = False
+    for leaf, base in reader.leaf_readers():
+        try:
+            matcher = leaf.postings(fieldname, text)
+        except TermNotFound:
+            continue
+        found = True
+        deleted: Collection[int] = ()
+        if type(matcher) is FilterMatcher and matcher._exclude:
+            deleted, matcher = matcher._ids, matcher.child
+            matcher.reset()  # the filter has stepped it already
+        if type(matcher) is W3LeafMatcher and not matcher._byteids:
+            local: set[int] = set()
+            while matcher.is_active():
+                matcher._read_data()
+                local.update(accumulate(matcher._data[0]))
+                matcher._next_block()
+            local.difference_update(deleted)
+            ids.update(map(base.__add__, local) if base else local)
+        else:
+            ids.update(base + docnum for docnum in matcher.all_ids() if docnum not in deleted)
+    if not found:
+        raise TermNotFound(f"{fieldname}:{text!r}")
+    return ids
+
+
 def _term_docs(searcher: Searcher, cache: dict[str, Any], name: str, token: str) -> set[int]:
     def build() -> set[int]:
         try:
-            return set(searcher.reader().postings(name, token).all_ids())
+            return _posting_ids(searcher.reader(), name, token)
         except TermNotFound:
             return set()
 
@@ -312,7 +351,7 @@ def _rank(
                 remaining = remaining - hit
                 if not remaining:
                     break
-    popularity = _column(searcher, cache, "popularity")
+    popularity = _sort_keys(searcher, cache, "popularity")
     return heapq.nlargest(end, docs, key=lambda d: (scores[d], popularity[d]))
 
 
@@ -324,21 +363,44 @@ def _postings(searcher: Searcher, cache: dict[str, Any], fieldname: str) -> dict
         sets: dict[str, set[int]] = {}
         for value in reader.lexicon(fieldname):
             text = value.decode("utf-8") if isinstance(value, bytes) else value
-            sets[text] = set(reader.postings(fieldname, value).all_ids())
+            sets[text] = _posting_ids(reader, fieldname, value)
         cache[key] = sets
     return cache[key]
 
 
 def _all_docs(searcher: Searcher, cache: dict[str, Any]) -> set[int]:
     if "all" not in cache:
-        cache["all"] = set(searcher.reader().all_doc_ids())
+        docs: set[int] = set()
+        for leaf, base in searcher.reader().leaf_readers():
+            if leaf.has_deletions():
+                docs.update(base + docnum for docnum in leaf.all_doc_ids())
+            else:  # a document at a time costs a Python call each
+                docs.update(range(base, base + leaf.doc_count_all()))
+        cache["all"] = docs
     return cache["all"]
 
 
-def _column(searcher: Searcher, cache: dict[str, Any], fieldname: str) -> list[Any]:
+def _sort_keys(searcher: Searcher, cache: dict[str, Any], fieldname: str) -> list[int]:
+    """Per document, a key that orders as its value of the sortable field ``fieldname`` does.
+
+    Whoosh's sortable form of the column, read a segment at a time: translating each value
+    back, in Python, was most of the first search after the index changed. Keys order
+    documents (sorts, ties); they are not the values.
+    """
     key = f"col:{fieldname}"
     if key not in cache:
-        cache[key] = list(searcher.reader().column_reader(fieldname))
+        keys: list[int] = []
+        for leaf, _base in searcher.reader().leaf_readers():  # in docnum order
+            column = leaf.column_reader(fieldname, translate=False)
+            count = leaf.doc_count_all()
+            if type(column) is NumericColumn.Reader:
+                stored = min(column._count, count)
+                raw = column._dbfile.get(column._basepos, stored * column._fixedlen)
+                keys.extend(struct.unpack(f"!{stored}{column._typecode}", raw))
+                keys.extend([column._default] * (count - stored))
+            else:
+                keys.extend(column[docnum] for docnum in range(count))
+        cache[key] = keys
     return cache[key]
 
 
@@ -491,7 +553,7 @@ def _page(
         "popular": ("popularity", True),
     }
     name, descending = columns[sort]
-    column = _column(searcher, cache, name)
+    column = _sort_keys(searcher, cache, name)
     pick = heapq.nlargest if descending else heapq.nsmallest
     return pick(end, docs, key=column.__getitem__)[start:end]
 
@@ -635,7 +697,7 @@ def _word_docs(searcher: Searcher, cache: dict[str, Any], name: str, word: str) 
 def _by_popularity(searcher: Searcher, cache: dict[str, Any], category: str | None) -> list[int]:
     """A category's documents (or, for None, all), most popular first (then oldest), per
     index generation."""
-    popularity = _column(searcher, cache, "popularity")
+    popularity = _sort_keys(searcher, cache, "popularity")
     return _memo(
         cache,
         "by_popularity",
@@ -701,7 +763,7 @@ def _more_like_this(
         candidates = [doc for doc, score in scores.items() if score >= cutoff]
     else:
         candidates = list(scores)
-    popularity = _column(searcher, cache, "popularity")
+    popularity = _sort_keys(searcher, cache, "popularity")
     best = heapq.nsmallest(limit, candidates, key=lambda d: (-scores[d], -popularity[d], d))
     if len(best) < limit:
         for doc in _by_popularity(searcher, cache, category):

@@ -283,6 +283,60 @@ def test_searcher_trusts_its_last_look_for_max_age(index_dir):
     assert search_index.current_searcher(index_dir, max_age=60)[0].doc_count() == 1
 
 
+def test_block_reads_match_whoosh(index_dir):
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.columns import NumericColumn
+
+    def same_as_whoosh(searcher) -> int:
+        reader, checked = searcher.reader(), 0
+        for fieldname in ["tags", "id", "category_path", "type", "price_bucket"]:
+            for term in reader.lexicon(fieldname):
+                expected = set(reader.postings(fieldname, term).all_ids())
+                assert services._posting_ids(reader, fieldname, term) == expected, term
+                checked += 1
+        assert services._all_docs(searcher, {}) == set(reader.all_doc_ids())
+        everyone = range(reader.doc_count_all())
+        for fieldname in ["price", "popularity", "rating", "published"]:
+            values = list(reader.column_reader(fieldname))
+            keys = services._sort_keys(searcher, {}, fieldname)
+            assert len(keys) == len(values)
+            by_value = sorted(everyone, key=lambda d: (values[d], d))
+            assert sorted(everyone, key=lambda d: (keys[d], d)) == by_value, fieldname
+        return checked
+
+    # Several posting blocks per term; then three segments, each with deletions.
+    build(
+        index_dir,
+        *(
+            doc(id=str(i), tags=f"common t{i % 3}", price=i * 37 % 1000, popularity=i * 13 % 50)
+            for i in range(1, 400)
+        ),
+    )
+    searcher, _ = search_index.current_searcher(index_dir)
+    [(leaf, _base)] = searcher.reader().leaf_readers()
+    assert type(leaf.postings("tags", "common")) is W3LeafMatcher  # the block paths are taken
+    assert type(leaf.column_reader("price", translate=False)) is NumericColumn.Reader
+    assert same_as_whoosh(searcher) > 400
+    with search_index.writer(index_dir) as w:
+        w.add_document(**doc(id="400", tags="common late", price=5, popularity=99))
+        w.delete_by_term("id", "7")
+    ix = search_index.open_index(index_dir)
+    w = ix.writer()
+    w.add_document(**doc(id="401", tags="common"))
+    w.commit(merge=False)
+    with search_index.writer(index_dir) as w:
+        w.delete_by_term("id", "401")
+        w.delete_by_term("id", "400")
+    ix.close()
+    searcher, _ = search_index.current_searcher(index_dir)
+    reader = searcher.reader()
+    assert len(reader.leaf_readers()) == 3
+    assert same_as_whoosh(searcher) > 400
+    assert len(services._posting_ids(reader, "tags", "common")) == 398
+    with pytest.raises(services.TermNotFound):
+        services._posting_ids(reader, "tags", "absent")
+
+
 def test_bayesian_rating_prefers_many_good_reviews():
     assert bayesian_rating(4.5, 300) > bayesian_rating(5.0, 3) > bayesian_rating(0, 0)
 
