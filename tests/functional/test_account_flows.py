@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.extensions import db
 from app.outbox.models import Event, EventDelivery
+from tests.catalog.factories import create_product, slug_of
 from tests.conftest import PASSWORD, csrf_token, login
 from tests.support.services import body_text
 
@@ -285,13 +286,24 @@ def test_boosted_request_gets_whole_page(client):
     assert "<html" not in fragment and 'id="account_form"' in fragment
 
 
-def test_browsing_sets_no_cookie_until_a_form_needs_one(client, make_user):
+def test_browsing_sets_no_cookie_until_a_form_needs_one(app, client, make_user):
     # Anonymous public pages carry no CSRF token, so they set no session cookie (a shared
     # cache may keep them); a form page does, and a signed-in page gives htmx its token.
-    for path in ["/", "/about", "/search?q=slack", "/categories/none", "/products/none"]:
-        response = client.get(path)
-        assert "Set-Cookie" not in response.headers, path
-        assert "X-CSRFToken" not in response.get_data(as_text=True), path
+    product = slug_of(app, create_product(app, make_user, "Lead router", category_slug="sales"))
+    for path, status in [
+        ("/", 200),
+        ("/about", 200),
+        ("/search?q=lead", 200),
+        ("/categories/sales", 200),
+        ("/categories/sales?sort=newest", 200),
+        (f"/products/{product}", 200),
+        ("/products/none", 404),
+    ]:
+        for headers in [{}, {"HX-Request": "true"}]:
+            response = client.get(path, headers=headers)
+            assert response.status_code == status, path
+            assert "Set-Cookie" not in response.headers, path
+            assert "X-CSRFToken" not in response.get_data(as_text=True), path
     assert "session=" in client.get("/login").headers["Set-Cookie"]
     login(client, make_user())
     token = csrf_token(client, "/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -283,6 +284,23 @@ def test_searcher_trusts_its_last_look_for_max_age(index_dir):
     assert search_index.current_searcher(index_dir, max_age=60)[0].doc_count() == 1
 
 
+def test_search_trusts_the_index_for_search_refresh_seconds(app, index_path, monkeypatch):
+    settings = app.config["APP_CONFIG"]
+    trusting = dataclasses.replace(settings, search_refresh_seconds=60)
+    monkeypatch.setitem(app.config, "APP_CONFIG", trusting)
+    everything = services.parse_params({})
+    with app.app_context():
+        assert services.search(everything).total == 0  # opens the searcher
+        ix = search_index.open_index(index_path)  # another process's write
+        w = ix.writer()
+        w.add_document(**doc(title="Elsewhere"))
+        w.commit()
+        ix.close()
+        assert services.search(everything).total == 0
+        monkeypatch.setitem(app.config, "APP_CONFIG", settings)  # APP_ENV=test: 0 s
+        assert services.search(everything).total == 1
+
+
 def test_block_reads_match_whoosh(index_dir):
     from whoosh.codec.whoosh3 import W3LeafMatcher
     from whoosh.columns import NumericColumn
@@ -321,18 +339,22 @@ def test_block_reads_match_whoosh(index_dir):
         w.add_document(**doc(id="400", tags="common late", price=5, popularity=99))
         w.delete_by_term("id", "7")
     ix = search_index.open_index(index_dir)
-    w = ix.writer()
-    w.add_document(**doc(id="401", tags="common"))
+    w = ix.writer()  # a later segment of several blocks: its documents start at an offset
+    for i in range(401, 701):
+        w.add_document(**doc(id=str(i), tags="common", price=i % 7, popularity=i % 11))
     w.commit(merge=False)
+    ix.close()
     with search_index.writer(index_dir) as w:
         w.delete_by_term("id", "401")
         w.delete_by_term("id", "400")
-    ix.close()
     searcher, _ = search_index.current_searcher(index_dir)
     reader = searcher.reader()
     assert len(reader.leaf_readers()) == 3
-    assert same_as_whoosh(searcher) > 400
-    assert len(services._posting_ids(reader, "tags", "common")) == 398
+    leaf, base = reader.leaf_readers()[2]
+    matcher = leaf.postings("tags", "common")
+    assert base > 0 and type(matcher.child) is W3LeafMatcher and matcher._exclude
+    assert same_as_whoosh(searcher) > 700
+    assert len(services._posting_ids(reader, "tags", "common")) == 398 + 299
     with pytest.raises(services.TermNotFound):
         services._posting_ids(reader, "tags", "absent")
 
