@@ -777,8 +777,9 @@ def _more_like_this(
 # Analytics ------------------------------------------------------------------------------
 
 
-def record_search(result: SearchResult) -> SearchQuery | None:
-    """Log a search (normalised text, result count, filters); not for empty or later pages."""
+def record_search(result: SearchResult) -> int | None:
+    """Log a search (normalised text, result count, filters) and return its id, for the click
+    links; None for empty queries and later pages. The caller commits."""
     params = result.params
     if not params.q or result.unavailable or params.page > 1:
         return None
@@ -789,7 +790,8 @@ def record_search(result: SearchResult) -> SearchQuery | None:
         sort=params.sort,
     )
     db.session.add(entry)
-    return entry
+    db.session.flush()  # the id now: after the commit, reading it back would cost a query
+    return entry.id
 
 
 def record_click(product_id: int, query_id: int | None, position: int | None) -> str:

@@ -28,17 +28,12 @@ def search_GET():
         lambda: _results(params),
         lambda entry: not entry[0].unavailable,
     )
-    logged = services.record_search(result)
-    # The cached HTML is the same for everyone; only the click links carry this search's id
-    # (read before the commit, which would expire it and cost a query to read back).
-    query_id = "0"
-    if logged is not None:
-        db.session.flush()
-        query_id = str(logged.id)
+    query_id = services.record_search(result)
     db.session.commit()
     if result.unavailable:
         services.request_rebuild()
-    html = html.replace(f"qid={QUERY_ID_MARK}", f"qid={query_id}")
+    # The cached HTML is the same for everyone; only the click links carry this search's id.
+    html = html.replace(f"qid={QUERY_ID_MARK}", f"qid={query_id or 0}")
     return render(
         "search/search.html",
         "search_results",
