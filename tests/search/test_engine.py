@@ -63,6 +63,16 @@ def build(path: Path, *docs: dict) -> None:
     search_index.write_generation(path, docs)
 
 
+def write_elsewhere(path: Path, *docs: dict, merge: bool = True) -> None:
+    """Add documents as another process would: not through this process's writer()."""
+    ix = search_index.open_index(path)
+    w = ix.writer()
+    for document in docs:
+        w.add_document(**document)
+    w.commit(merge=merge)
+    ix.close()
+
+
 def run(path: Path, **args) -> services.SearchResult:
     return services.search(services.parse_params(args), path)
 
@@ -271,11 +281,7 @@ def test_live_writer_updates_and_deletes(index_dir):
 def test_searcher_trusts_its_last_look_for_max_age(index_dir):
     build(index_dir, doc(id="1", title="Before"))
     first, _ = search_index.current_searcher(index_dir, max_age=60)
-    ix = search_index.open_index(index_dir)  # another process's write: not through writer()
-    w = ix.writer()
-    w.add_document(**doc(title="After"))
-    w.commit()
-    ix.close()
+    write_elsewhere(index_dir, doc(title="After"))
     assert search_index.current_searcher(index_dir, max_age=60)[0] is first
     fresh, _ = search_index.current_searcher(index_dir, max_age=0)
     assert fresh is not first and fresh.doc_count() == 2
@@ -291,11 +297,7 @@ def test_search_trusts_the_index_for_search_refresh_seconds(app, index_path, mon
     everything = services.parse_params({})
     with app.app_context():
         assert services.search(everything).total == 0  # opens the searcher
-        ix = search_index.open_index(index_path)  # another process's write
-        w = ix.writer()
-        w.add_document(**doc(title="Elsewhere"))
-        w.commit()
-        ix.close()
+        write_elsewhere(index_path, doc(title="Elsewhere"))
         assert services.search(everything).total == 0
         monkeypatch.setitem(app.config, "APP_CONFIG", settings)  # APP_ENV=test: 0 s
         assert services.search(everything).total == 1
@@ -338,12 +340,9 @@ def test_block_reads_match_whoosh(index_dir):
     with search_index.writer(index_dir) as w:
         w.add_document(**doc(id="400", tags="common late", price=5, popularity=99))
         w.delete_by_term("id", "7")
-    ix = search_index.open_index(index_dir)
-    w = ix.writer()  # a later segment of several blocks: its documents start at an offset
-    for i in range(401, 701):
-        w.add_document(**doc(id=str(i), tags="common", price=i % 7, popularity=i % 11))
-    w.commit(merge=False)
-    ix.close()
+    # A later segment of several blocks: its documents start at an offset.
+    later = (doc(id=str(i), tags="common", price=i % 7, popularity=i % 11) for i in range(401, 701))
+    write_elsewhere(index_dir, *later, merge=False)
     with search_index.writer(index_dir) as w:
         w.delete_by_term("id", "401")
         w.delete_by_term("id", "400")
