@@ -8,10 +8,10 @@ import math
 import re
 import struct
 import unicodedata
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import accumulate, chain
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -412,7 +412,8 @@ def _union(sets: dict[str, set[int]], values: Iterable[str]) -> set[int]:
 
 
 REMEMBERED_SIZE = 500
-STORED_CACHE_SIZE = 4096
+# Result cards: enough for every similar-products pool at 100k products (about 22,000).
+HIT_CACHE_SIZE = 25_000
 MLT_CACHE_SIZE = 20_000
 MLT_WORDS = 8
 # Similar products come from the most popular MLT_POOL of the category: bounded work per page
@@ -517,7 +518,7 @@ def _search(searcher: Searcher, cache: dict[str, Any], params: SearchParams) -> 
     start, end = (page - 1) * params.per_page, page * params.per_page
 
     docnums = _page(searcher, cache, params, per_word, final, start, end)
-    hits = [_hit(_stored(searcher, cache, d), start + i + 1) for i, d in enumerate(docnums)]
+    hits = [_hit(searcher, cache, d, start + i + 1) for i, d in enumerate(docnums)]
     result = SearchResult(
         items=hits,
         params=params,
@@ -608,28 +609,29 @@ def _category_names(searcher: Searcher, cache: dict[str, Any]) -> dict[str, str]
     return cache["category_names"]
 
 
-def _stored(searcher: Searcher, cache: dict[str, Any], docnum: int) -> Mapping[str, Any]:
-    """A document's stored fields (reading them decompresses and unpickles; the popular
-    products recur in similar products and results pages). Never modify the mapping."""
-    return _memo(cache, "stored", STORED_CACHE_SIZE, docnum, lambda: searcher.stored_fields(docnum))
+def _hit(searcher: Searcher, cache: dict[str, Any], docnum: int, position: int) -> Hit:
+    """The result card of ``docnum`` at ``position``. Its fields are kept per generation,
+    apart from the stored fields: a card needs a few of them, and each read of a document
+    decompresses and unpickles all of it (popular products recur on every page)."""
 
+    def fields() -> tuple[Any, ...]:
+        stored = searcher.stored_fields(docnum)
+        return (
+            int(stored["id"]),
+            stored.get("slug", ""),
+            stored.get("title", ""),
+            stored.get("summary", ""),
+            stored.get("type", ""),
+            int(stored.get("price") or 0),
+            stored.get("currency") or "USD",
+            stored.get("price_type", ""),
+            float(stored.get("rating_avg") or 0),
+            int(stored.get("rating_count") or 0),
+            stored.get("vendor_name", ""),
+            stored.get("category_name", ""),
+        )
 
-def _hit(stored: Mapping[str, Any], position: int) -> Hit:
-    return Hit(
-        id=int(stored["id"]),
-        slug=stored.get("slug", ""),
-        title=stored.get("title", ""),
-        summary=stored.get("summary", ""),
-        type=stored.get("type", ""),
-        price=int(stored.get("price") or 0),
-        currency=stored.get("currency") or "USD",
-        price_type=stored.get("price_type", ""),
-        rating_avg=float(stored.get("rating_avg") or 0),
-        rating_count=int(stored.get("rating_count") or 0),
-        vendor_name=stored.get("vendor_name", ""),
-        category_name=stored.get("category_name", ""),
-        position=position,
-    )
+    return Hit(*_memo(cache, "hits", HIT_CACHE_SIZE, docnum, fields), position=position)
 
 
 def suggest(searcher: Searcher, words: Iterable[str]) -> str | None:
@@ -694,33 +696,63 @@ def _word_docs(searcher: Searcher, cache: dict[str, Any], name: str, word: str) 
     return _memo(cache, f"word:{name}", _TERM_CACHE_SIZE, word, build)
 
 
-def _by_popularity(searcher: Searcher, cache: dict[str, Any], category: str | None) -> list[int]:
-    """A category's documents (or, for None, all), most popular first (then oldest), per
-    index generation."""
-    popularity = _sort_keys(searcher, cache, "popularity")
-    return _memo(
-        cache,
-        "by_popularity",
-        MLT_CACHE_SIZE,
-        category,
-        lambda: sorted(
+@dataclass(frozen=True)
+class _Pool:
+    """A category's MLT_POOL most popular documents as bit positions: bit i is ``docs[i]``,
+    the i-th most popular (then oldest), so ascending bits are the tie-break order."""
+
+    docs: list[int]
+    rank: dict[int, int]
+    members: frozenset[int]
+
+    def bits(self, docs: set[int]) -> int:
+        """The pool's documents among ``docs`` as a bitmask."""
+        rank = self.rank
+        out = bytearray((len(self.docs) + 7) // 8)
+        for doc in docs & self.members:
+            position = rank[doc]
+            out[position >> 3] |= 1 << (position & 7)
+        return int.from_bytes(out, "little")
+
+    def take(self, bits: int, into: list[int], limit: int) -> None:
+        """Append the documents of ``bits``, most popular first, until ``into`` has ``limit``."""
+        while bits and len(into) < limit:
+            lowest = bits & -bits
+            into.append(self.docs[lowest.bit_length() - 1])
+            bits ^= lowest
+
+
+def _mlt_pool(searcher: Searcher, cache: dict[str, Any], category: str | None) -> _Pool:
+    """The MLT_POOL most popular documents of a category (None: of all), per generation."""
+
+    def build() -> _Pool:
+        popularity = _sort_keys(searcher, cache, "popularity")
+        docs = (
             _term_docs(searcher, cache, "category_path", category)
             if category
-            else _all_docs(searcher, cache),
-            key=lambda d: (-popularity[d], d),
-        ),
-    )
+            else _all_docs(searcher, cache)
+        )
+        ranked = heapq.nsmallest(MLT_POOL, docs, key=lambda d: (-popularity[d], d))
+        return _Pool(ranked, {doc: i for i, doc in enumerate(ranked)}, frozenset(ranked))
+
+    return _memo(cache, "mlt_pool", MLT_CACHE_SIZE, category, build)
 
 
-def _mlt_pool(searcher: Searcher, cache: dict[str, Any], category: str | None) -> set[int]:
-    """The MLT_POOL most popular documents of a category (None: of all), per generation."""
-    return _memo(
-        cache,
-        "mlt_pool",
-        MLT_CACHE_SIZE,
-        category,
-        lambda: set(_by_popularity(searcher, cache, category)[:MLT_POOL]),
-    )
+def _add_bits(planes: list[int], bits: int, weight: int) -> None:
+    """Add ``weight`` to the score of every document in ``bits``: ``planes`` holds the scores
+    bit-sliced (plane i is the set of documents whose score has bit i), so a page's whole
+    scoring is a few dozen big-integer operations rather than a count per document."""
+    plane = 0
+    while weight:
+        if weight & 1:
+            carry, i = bits, plane
+            while carry:
+                if i >= len(planes):
+                    planes.extend([0] * (i + 1 - len(planes)))
+                planes[i], carry = planes[i] ^ carry, planes[i] & carry
+                i += 1
+        weight >>= 1
+        plane += 1
 
 
 def _more_like_this(
@@ -731,19 +763,20 @@ def _more_like_this(
 
     Set arithmetic over cached postings rather than a scored Or query: an Or of a dozen
     common words would score thousands of documents per product page. The pool is capped at
-    MLT_POOL products, so a page costs the same at any catalog size.
+    MLT_POOL products, so a page costs the same at any catalog size, and each word's share of
+    it is a bitmask kept per (field, word, category).
     """
     docnum = searcher.document_number(id=str(product_id))
     if docnum is None:
         return []
-    stored = _stored(searcher, cache, docnum)
+    stored = searcher.stored_fields(docnum)
     words = [*_WORD.findall(stored.get("title", "").lower()), *stored.get("tag_names", [])]
     category = stored.get("category_slug") or None
     pool = _mlt_pool(searcher, cache, category)
-    if len(pool) - (docnum in pool) < limit:
+    if len(pool.docs) - (docnum in pool.rank) < limit:
         category = None
         pool = _mlt_pool(searcher, cache, None)
-    shared_sets: list[set[int]] = []
+    planes: list[int] = []
     for word in list(dict.fromkeys(w.lower() for w in words))[:MLT_WORDS]:
         for name, weight in MLT_WEIGHTS.items():
             shared = _memo(
@@ -751,27 +784,28 @@ def _more_like_this(
                 "mlt_shared",
                 MLT_SHARED_SIZE,
                 (name, word, category),
-                lambda name=name, word=word: _word_docs(searcher, cache, name, word) & pool,
+                lambda name=name, word=word: pool.bits(_word_docs(searcher, cache, name, word)),
             )
-            shared_sets.extend([shared] * weight)  # weights are small counts
-    scores = Counter(chain.from_iterable(shared_sets))  # one count, in C
-    scores.pop(docnum, None)
+            _add_bits(planes, shared, weight)
+    everyone = (1 << len(pool.docs)) - 1
+    if docnum in pool.rank:
+        everyone ^= 1 << pool.rank[docnum]
+    planes = [plane & everyone for plane in planes]
     # The best scores first, ties by popularity then age; then, if too few products share a
     # word, the most popular ones of the pool (a score of nothing).
-    if len(scores) > limit:
-        cutoff = heapq.nlargest(limit, scores.values())[-1]
-        candidates = [doc for doc, score in scores.items() if score >= cutoff]
-    else:
-        candidates = list(scores)
-    popularity = _sort_keys(searcher, cache, "popularity")
-    best = heapq.nsmallest(limit, candidates, key=lambda d: (-scores[d], -popularity[d], d))
-    if len(best) < limit:
-        for doc in _by_popularity(searcher, cache, category):
-            if doc != docnum and doc not in scores:
-                best.append(doc)
-                if len(best) == limit:
-                    break
-    return [_hit(_stored(searcher, cache, doc), i + 1) for i, doc in enumerate(best)]
+    best: list[int] = []
+    scored = 0
+    for plane in planes:
+        scored |= plane
+    for score in range((1 << len(planes)) - 1, 0, -1):
+        if len(best) == limit:
+            break
+        level = scored
+        for i, plane in enumerate(planes):
+            level &= plane if score >> i & 1 else ~plane
+        pool.take(level, best, limit)
+    pool.take(everyone & ~scored, best, limit)
+    return [_hit(searcher, cache, doc, i + 1) for i, doc in enumerate(best)]
 
 
 # Analytics ------------------------------------------------------------------------------

@@ -358,6 +358,62 @@ def test_block_reads_match_whoosh(index_dir):
         services._posting_ids(reader, "tags", "absent")
 
 
+def test_more_like_this_ranks_as_a_plain_count_would(index_dir, monkeypatch):
+    """The bitmask scoring against the rule it implements, counted the plain way: two points
+    a shared title word, one a shared tag, within the category's pool of most popular
+    documents; ties by popularity, then age; then the pool's most popular fill the rest."""
+    import random
+
+    monkeypatch.setattr(services, "MLT_POOL", 25)
+    rnd = random.Random(4)
+    vocabulary = ["slack", "lead", "invoice", "sync", "report", "alert", "crm", "sheet"]
+    docs = []
+    for i in range(150):
+        tags = rnd.sample(vocabulary, rnd.randint(0, 3))
+        category = "tiny" if i < 3 else rnd.choice(["sales", "ops"])
+        docs.append(
+            doc(
+                title=" ".join(rnd.sample(vocabulary, rnd.randint(1, 4))).title(),
+                tags=" ".join(tags),
+                tag_names=tags,
+                category_path=category,
+                category_slug=category,
+                popularity=rnd.randint(0, 5),  # many ties
+            )
+        )
+    build(index_dir, *docs)
+    searcher, _ = search_index.current_searcher(index_dir)
+    number = {d["id"]: searcher.document_number(id=d["id"]) for d in docs}
+    popularity = {number[d["id"]]: d["popularity"] for d in docs}
+
+    def pool(category):
+        members = [number[d["id"]] for d in docs if category in (None, d["category_slug"])]
+        return sorted(members, key=lambda n: (-popularity[n], n))[: services.MLT_POOL]
+
+    def expected(d, limit):
+        me, category = number[d["id"]], d["category_slug"]
+        if len([n for n in pool(category) if n != me]) < limit:
+            category = None
+        candidates = [n for n in pool(category) if n != me]
+        score = dict.fromkeys(candidates, 0)
+        mine_title, mine_tags = set(d["title"].lower().split()), set(d["tag_names"])
+        for other in docs:
+            n = number[other["id"]]
+            if n in score:
+                for word in mine_title | mine_tags:
+                    score[n] += 2 * (word in other["title"].lower().split())
+                    score[n] += word in other["tag_names"]
+        ranked = sorted(candidates, key=lambda n: (-score[n], -popularity[n], n))
+        return [int(searcher.stored_fields(n)["id"]) for n in ranked[:limit]]
+
+    # (The three in "tiny" draw on the catalog's pool: too few neighbours in their own.)
+    for d in docs:
+        for limit in (1, 4, 6):
+            got = services.more_like_this(int(d["id"]), limit=limit, index_dir=index_dir)
+            assert [hit.id for hit in got] == expected(d, limit), (d["title"], limit)
+            assert [hit.position for hit in got] == list(range(1, len(got) + 1))
+
+
 def test_bayesian_rating_prefers_many_good_reviews():
     assert bayesian_rating(4.5, 300) > bayesian_rating(5.0, 3) > bayesian_rating(0, 0)
 
