@@ -107,8 +107,10 @@ def register_hooks(app: Flask) -> None:
     from app.outbox.services import dispatch_committed
     from app.security import register_security
     from app.storage import media_url
+    from app.urls import init_app as init_urls
 
     register_security(app)
+    init_urls(app)
     app.jinja_env.globals["media_url"] = media_url
 
     @app.after_request
