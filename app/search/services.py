@@ -412,16 +412,18 @@ def _union(sets: dict[str, set[int]], values: Iterable[str]) -> set[int]:
 
 
 REMEMBERED_SIZE = 500
-# Result cards: enough for every similar-products pool at 100k products (about 22,000).
+# Result cards: enough for the similar-products pools of 20 categories and the catalog
+# (MLT_POOL each), with room for search results.
 HIT_CACHE_SIZE = 25_000
 MLT_CACHE_SIZE = 20_000
 MLT_WORDS = 8
 # Similar products come from the most popular MLT_POOL of the category: bounded work per page
 # at any catalog size (and the suggestions shoppers are likelier to want).
 MLT_POOL = 1000
-# (field, word, category) -> the pool's documents with that word: a page's word sets are
-# intersected with the pool once, then reused by every product sharing the word.
-MLT_SHARED_SIZE = 8192
+# (field, word, category) -> the pool's documents with that word as a bitmask: each word's set
+# is intersected with the pool once, then reused by every product sharing the word (a mask of
+# MLT_POOL bits is 125 bytes).
+MLT_SHARED_SIZE = 16_384
 # A shared title word counts twice a shared tag, as in FIELD_WEIGHTS (whole numbers: counts).
 MLT_WEIGHTS = {"title": 2, "tags": 1}
 
@@ -610,9 +612,9 @@ def _category_names(searcher: Searcher, cache: dict[str, Any]) -> dict[str, str]
 
 
 def _hit(searcher: Searcher, cache: dict[str, Any], docnum: int, position: int) -> Hit:
-    """The result card of ``docnum`` at ``position``. Its fields are kept per generation,
-    apart from the stored fields: a card needs a few of them, and each read of a document
-    decompresses and unpickles all of it (popular products recur on every page)."""
+    """The result card of ``docnum`` at ``position``. The card's fields are kept per
+    generation, not the document's stored fields: a card needs a dozen of them, a read
+    decompresses and unpickles them all, and popular products recur on every page."""
 
     def fields() -> tuple[Any, ...]:
         stored = searcher.stored_fields(docnum)
@@ -787,10 +789,10 @@ def _more_like_this(
                 lambda name=name, word=word: pool.bits(_word_docs(searcher, cache, name, word)),
             )
             _add_bits(planes, shared, weight)
-    everyone = (1 << len(pool.docs)) - 1
+    others = (1 << len(pool.docs)) - 1  # the pool but the product itself
     if docnum in pool.rank:
-        everyone ^= 1 << pool.rank[docnum]
-    planes = [plane & everyone for plane in planes]
+        others ^= 1 << pool.rank[docnum]
+    planes = [plane & others for plane in planes]
     # The best scores first, ties by popularity then age; then, if too few products share a
     # word, the most popular ones of the pool (a score of nothing).
     best: list[int] = []
@@ -804,7 +806,7 @@ def _more_like_this(
         for i, plane in enumerate(planes):
             level &= plane if score >> i & 1 else ~plane
         pool.take(level, best, limit)
-    pool.take(everyone & ~scored, best, limit)
+    pool.take(others & ~scored, best, limit)
     return [_hit(searcher, cache, doc, i + 1) for i, doc in enumerate(best)]
 
 

@@ -8,7 +8,8 @@ and not yet seen: uncached), category pages, search and /about (a static templat
 same stack: the floor), in rounds: each round runs every page right after a floor run, and a
 page's share of the floor is the median over the rounds of its throughput against that floor
 run (this machine's speed drifts within seconds). Prints `name: value unit` lines: p50/p95
-latency, throughput (the median round) and the share of the floor with its range.
+latency, throughput (the median round), the share of the floor with its range, and the
+server's CPU time per request (median round; the clients' own work is left out).
 Targets at 10k products: p95 <= 50 ms for every page, throughput >= 40 % of the floor.
 """
 
@@ -115,6 +116,21 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError("gunicorn did not become ready")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) of the master and its workers so far, from /proc: the
+        server's own cost, without the client's (which shares this machine's cores)."""
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                pid, rest = stat.read_text().split(" (", 1)
+            except OSError:
+                continue  # the process has gone
+            fields = rest.rsplit(") ", 1)[1].split()
+            # After the name: state, ppid, ... utime and stime are fields 14 and 15 of stat.
+            if int(pid) == self.process.pid or int(fields[1]) == self.process.pid:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -207,13 +223,16 @@ def bench(n: int, args: argparse.Namespace) -> bool:
             # over the rounds. Latencies are those of every round.
             latencies: dict[str, list[float]] = {name: [] for name in targets}
             rates: dict[str, list[float]] = {name: [] for name in targets}
+            cpu_ms: dict[str, list[float]] = {name: [] for name in targets}
             shares: dict[str, list[float]] = {name: [] for name in targets if name != "about"}
             errors = dict.fromkeys(targets, 0)
 
             def run(name: str, round_number: int) -> float:
+                cpu = server.cpu_seconds()
                 times, wall, failed = drive(
                     server.port, targets[name], args.connections, args.requests, seed=round_number
                 )
+                cpu_ms[name].append(1000 * (server.cpu_seconds() - cpu) / len(times))
                 latencies[name] += times
                 rates[name].append(len(times) / wall)
                 errors[name] += failed
@@ -231,6 +250,7 @@ def bench(n: int, args: argparse.Namespace) -> bool:
                 print(f"pages_{name}_p95_{n}: {p95:.1f} ms")
                 print(f"pages_{name}_throughput_{n}: {statistics.median(rates[name]):.0f} req/s")
                 print(f"pages_{name}_vs_floor_{n}: {share:.0f} %")
+                print(f"pages_{name}_server_cpu_{n}: {statistics.median(cpu_ms[name]):.2f} ms")
                 if name in shares:
                     low, high = min(shares[name]), max(shares[name])
                     print(f"pages_{name}_vs_floor_range_{n}: {low:.0f}-{high:.0f} %")
