@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import flask
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 
 # Distinct URLs a process keeps; user input (a search query in a pagination link) can only
 # push older ones out.
@@ -21,16 +21,19 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["url_for"] = url_for
 
 
-def _build(root: str, endpoint: str, items: tuple[tuple[str, Any], ...]) -> str:
+def _build(root: str, endpoint: str, items: tuple[tuple[str, type, Any], ...]) -> str:
     # ``root`` is only a key: the current request, whose root it is, builds the URL.
-    return flask.url_for(endpoint, **dict(items))
+    return flask.url_for(endpoint, **{key: value for key, _type, value in items})
 
 
 def _root_url() -> str:
-    # Werkzeug works root_url out anew on every read (scheme, host, port, script root).
-    if "root_url" not in g:
-        g.root_url = request.root_url
-    return g.root_url
+    # Werkzeug works root_url out anew on every read (scheme, host, port, script root). Kept
+    # in the request's environ: ``g`` may outlive a request (an app context pushed around
+    # several, as in tests and jobs).
+    environ = request.environ
+    if "app.root_url" not in environ:
+        environ["app.root_url"] = request.root_url
+    return environ["app.root_url"]
 
 
 def url_for(endpoint: str, **values: Any) -> str:
@@ -39,7 +42,8 @@ def url_for(endpoint: str, **values: Any) -> str:
     A URL depends on the map (fixed once the app serves), the values and the request's root:
     its script root, or for ``_external`` its scheme and host too. Relative endpoints
     (".name" depends on the blueprint), other ``_`` options, unhashable values and calls
-    outside a request go to flask.url_for every time.
+    outside a request go to flask.url_for every time. This assumes what the app does not use:
+    url_defaults or build-error handlers that read the request, subdomain or host matching.
     """
     cached: Callable[..., str] | None = current_app.extensions.get("url_cache")
     if (
@@ -50,7 +54,10 @@ def url_for(endpoint: str, **values: Any) -> str:
     ):
         return flask.url_for(endpoint, **values)
     root = _root_url() if values.get("_external") else request.script_root
+    # Each value's type is in the key: 1, 1.0 and True are equal keys but other URLs. The
+    # order is kept: query arguments come out in it.
+    items = tuple((key, type(value), value) for key, value in values.items())
     try:
-        return cached(root, endpoint, tuple(values.items()))  # order: query arguments keep it
+        return cached(root, endpoint, items)
     except TypeError:  # an unhashable value (a list of query arguments)
         return flask.url_for(endpoint, **values)

@@ -743,7 +743,10 @@ def _mlt_pool(searcher: Searcher, cache: dict[str, Any], category: str | None) -
 def _add_bits(planes: list[int], bits: int, weight: int) -> None:
     """Add ``weight`` to the score of every document in ``bits``: ``planes`` holds the scores
     bit-sliced (plane i is the set of documents whose score has bit i), so a page's whole
-    scoring is a few dozen big-integer operations rather than a count per document."""
+    scoring is a few dozen big-integer operations rather than a count per document.
+    ``weight`` is a whole number (MLT_WEIGHTS); raises ValueError below 0."""
+    if weight < 0:
+        raise ValueError(f"a weight is a count, not {weight}")
     plane = 0
     while weight:
         if weight & 1:

@@ -126,8 +126,11 @@ class Server:
             except OSError:
                 continue  # the process has gone
             fields = rest.rsplit(") ", 1)[1].split()
-            # After the name: state, ppid, ... utime and stime are fields 14 and 15 of stat.
-            if int(pid) == self.process.pid or int(fields[1]) == self.process.pid:
+            # After the name: state, ppid, ...; utime and stime are fields 14 and 15 of stat,
+            # and the master's cutime and cstime (16, 17) hold the workers it has reaped.
+            if int(pid) == self.process.pid:
+                ticks += sum(int(value) for value in fields[11:15])
+            elif int(fields[1]) == self.process.pid:
                 ticks += int(fields[11]) + int(fields[12])
         return ticks / os.sysconf("SC_CLK_TCK")
 

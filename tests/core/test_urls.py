@@ -43,6 +43,21 @@ def test_remembers_per_request_root(app):
     assert cached.cache_info().misses == 3
 
 
+def test_equal_values_of_other_types_are_other_urls(app):
+    with app.test_request_context("/"):
+        for values in ({"page": 1}, {"page": True}, {"page": 1.0}, {"q": 0}, {"q": False}):
+            assert urls.url_for("search.search_GET", **values) == flask.url_for(
+                "search.search_GET", **values
+            )
+
+
+def test_requests_sharing_an_app_context_keep_their_own_root(app):
+    with app.app_context():  # pushed around several requests, as jobs and tests do
+        for host in ("https://a.example/", "https://b.example/", "https://a.example/"):
+            with app.test_request_context("/", base_url=host):
+                assert urls.url_for("core.home", _external=True) == host
+
+
 def test_what_it_does_not_remember_goes_to_flask(app):
     cached = app.extensions["url_cache"]
     cached.cache_clear()

@@ -365,6 +365,7 @@ def test_more_like_this_ranks_as_a_plain_count_would(index_dir, monkeypatch):
     import random
 
     monkeypatch.setattr(services, "MLT_POOL", 25)
+    monkeypatch.setattr(services, "MLT_WORDS", 4)  # titles and tags hold up to 7 words
     rnd = random.Random(4)
     vocabulary = ["slack", "lead", "invoice", "sync", "report", "alert", "crm", "sheet"]
     docs = []
@@ -396,11 +397,11 @@ def test_more_like_this_ranks_as_a_plain_count_would(index_dir, monkeypatch):
             category = None
         candidates = [n for n in pool(category) if n != me]
         score = dict.fromkeys(candidates, 0)
-        mine_title, mine_tags = set(d["title"].lower().split()), set(d["tag_names"])
+        words = list(dict.fromkeys([*d["title"].lower().split(), *d["tag_names"]]))
         for other in docs:
             n = number[other["id"]]
             if n in score:
-                for word in mine_title | mine_tags:
+                for word in words[: services.MLT_WORDS]:
                     score[n] += 2 * (word in other["title"].lower().split())
                     score[n] += word in other["tag_names"]
         ranked = sorted(candidates, key=lambda n: (-score[n], -popularity[n], n))
