@@ -45,14 +45,13 @@ def url_for(endpoint: str, **values: Any) -> str:
     outside a request go to flask.url_for every time. This assumes what the app does not use:
     url_defaults or build-error handlers that read the request, subdomain or host matching.
     """
-    cached: Callable[..., str] | None = current_app.extensions.get("url_cache")
     if (
-        cached is None
-        or endpoint[:1] == "."
+        endpoint[:1] == "."
         or not has_request_context()
         or any(key[:1] == "_" and key != "_external" for key in values)
     ):
         return flask.url_for(endpoint, **values)
+    cached: Callable[..., str] = current_app.extensions["url_cache"]
     root = _root_url() if values.get("_external") else request.script_root
     # Each value's type is in the key: 1, 1.0 and True are equal keys but other URLs. The
     # order is kept: query arguments come out in it.

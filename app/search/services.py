@@ -705,13 +705,12 @@ class _Pool:
 
     docs: list[int]
     rank: dict[int, int]
-    members: frozenset[int]
 
     def bits(self, docs: set[int]) -> int:
         """The pool's documents among ``docs`` as a bitmask."""
         rank = self.rank
         out = bytearray((len(self.docs) + 7) // 8)
-        for doc in docs & self.members:
+        for doc in docs & rank.keys():  # iterates the smaller side
             position = rank[doc]
             out[position >> 3] |= 1 << (position & 7)
         return int.from_bytes(out, "little")
@@ -735,7 +734,7 @@ def _mlt_pool(searcher: Searcher, cache: dict[str, Any], category: str | None) -
             else _all_docs(searcher, cache)
         )
         ranked = heapq.nsmallest(MLT_POOL, docs, key=lambda d: (-popularity[d], d))
-        return _Pool(ranked, {doc: i for i, doc in enumerate(ranked)}, frozenset(ranked))
+        return _Pool(ranked, {doc: i for i, doc in enumerate(ranked)})
 
     return _memo(cache, "mlt_pool", MLT_CACHE_SIZE, category, build)
 
@@ -743,21 +742,14 @@ def _mlt_pool(searcher: Searcher, cache: dict[str, Any], category: str | None) -
 def _add_bits(planes: list[int], bits: int, weight: int) -> None:
     """Add ``weight`` to the score of every document in ``bits``: ``planes`` holds the scores
     bit-sliced (plane i is the set of documents whose score has bit i), so a page's whole
-    scoring is a few dozen big-integer operations rather than a count per document.
-    ``weight`` is a whole number (MLT_WEIGHTS); raises ValueError below 0."""
-    if weight < 0:
-        raise ValueError(f"a weight is a count, not {weight}")
-    plane = 0
-    while weight:
-        if weight & 1:
-            carry, i = bits, plane
-            while carry:
-                if i >= len(planes):
-                    planes.extend([0] * (i + 1 - len(planes)))
-                planes[i], carry = planes[i] ^ carry, planes[i] & carry
-                i += 1
-        weight >>= 1
-        plane += 1
+    scoring is a few dozen big-integer operations rather than a count per document."""
+    for _ in range(weight):  # weights are small counts (MLT_WEIGHTS)
+        carry, i = bits, 0
+        while carry:  # a ripple-carry add, all documents at once
+            if i == len(planes):
+                planes.append(0)
+            planes[i], carry = planes[i] ^ carry, planes[i] & carry
+            i += 1
 
 
 def _more_like_this(
