@@ -41,6 +41,7 @@ from app.extensions import db
 from app.images import store_image
 from app.notifications.services import external_url, send_email
 from app.outbox.services import record_event
+from app.pagination import Page, paginate
 from app.timeutil import utcnow
 from app.vendors.models import VendorProfile
 
@@ -116,7 +117,6 @@ MAX_TAGS = 10
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
 THUMBNAIL_SIZE = (640, 400)
 SCREENSHOT_SIZE = (1600, 1000)
-PAGE_SIZE = 24
 
 # (product status or revision state, action) -> new status. Anything else is refused.
 PRODUCT_TRANSITIONS: dict[tuple[str, str], str] = {
@@ -769,30 +769,6 @@ def home_sections(limit: int = 8) -> dict[str, list[Product]]:
         "new": list(db.session.scalars(_public().order_by(*SORTS["newest"]).limit(limit))),
         "popular": list(db.session.scalars(_public().order_by(*SORTS["popular"]).limit(limit))),
     }
-
-
-@dataclass
-class Page:
-    items: list[Any]
-    page: int
-    pages: int
-    total: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def paginate(query: Any, page: int, per_page: int = PAGE_SIZE) -> Page:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max(1, -(-(total or 0) // per_page))
-    page = min(max(1, page), pages)
-    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items, page, pages, total or 0)
 
 
 def vendor_listings(vendor: VendorProfile) -> list[Product]:

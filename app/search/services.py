@@ -26,9 +26,9 @@ from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
 
 from app.catalog.models import PRICE_TYPE_LABELS, Category, Product, ProductStatus
-from app.catalog.services import Page
 from app.errors import NotFound
 from app.extensions import db
+from app.pagination import Page
 from app.queue import enqueue, redis_connection
 from app.search import index as search_index
 from app.search.documents import PRICE_BUCKETS, RATING_BUCKETS, product_document
