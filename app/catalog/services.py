@@ -673,6 +673,7 @@ def latest_feedback(product: Product) -> ProductTransition | None:
 
 # --- public queries -------------------------------------------------------------------------
 
+# The ORDER BY of each of app.sorting.LIST_SORTS.
 SORTS = {
     "popular": (Product.popularity.desc(), Product.id.desc()),
     "newest": (Product.published_at.desc(), Product.id.desc()),

@@ -29,6 +29,7 @@ from app.forms import options, page_number
 from app.htmx import redirect_to, render
 from app.images import InvalidImage
 from app.search.services import more_like_this
+from app.sorting import LIST_SORTS
 from app.storage import send_stored
 from app.timeutil import utcnow
 
@@ -125,6 +126,7 @@ def category_GET(slug: str):
         results=results,
         number=number,
         sort=sort,
+        sorts=LIST_SORTS,
     )
 
 

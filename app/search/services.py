@@ -34,6 +34,7 @@ from app.search import index as search_index
 from app.search.documents import PRICE_BUCKETS, RATING_BUCKETS, product_document
 from app.search.index import IndexUnavailable
 from app.search.models import SearchClick, SearchQuery
+from app.sorting import SORT_LABELS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,14 +63,7 @@ TYPES = {
 COMPLEXITIES = {"beginner": "Beginner", "intermediate": "Intermediate", "advanced": "Advanced"}
 PRICES = {key: label for key, label, _low, _high in PRICE_BUCKETS}
 RATINGS = {bucket: f"{bucket}★ & up" for bucket in RATING_BUCKETS}
-SORTS = {
-    "relevance": "Best match",
-    "newest": "Newest",
-    "price_asc": "Price: low to high",
-    "price_desc": "Price: high to low",
-    "rating": "Top rated",
-    "popular": "Most popular",
-}
+SORTS = SORT_LABELS
 # Multi-select facets: query-string key -> (index field, allowed values and labels).
 FACETS: dict[str, tuple[str, dict[str, str]]] = {
     "type": ("type", TYPES),
