@@ -129,3 +129,25 @@ def test_pages_have_no_inline_scripts_or_styles(client):
         body = client.get(path).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)", body), path
         assert " style=" not in body and " onclick=" not in body, path
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("S3_BUCKET", "uploads", "S3 storage is not built yet; unset S3_BUCKET"),
+        ("S3_ENDPOINT_URL", "http://127.0.0.1:9000", "unset S3_ENDPOINT_URL"),
+        ("CLAMD_SOCKET", "/run/clamav/clamd.ctl", "clamd is not built yet; unset CLAMD_SOCKET"),
+        ("CLAMD_HOST", "127.0.0.1", "unset CLAMD_HOST"),
+        ("CLAMD_PORT", "3310", "unset CLAMD_PORT"),
+        ("STRIPE_SECRET_KEY", "sk_test_x", "Stripe payments is not built yet"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_x", "unset STRIPE_WEBHOOK_SECRET"),
+        ("STRIPE_API_BASE", "http://127.0.0.1:12111", "unset STRIPE_API_BASE"),
+    ],
+)
+def test_settings_naming_a_part_not_built_refuse_to_start(tmp_path, name, value, message):
+    for env in ({name: value}, dict(GOOD_PROD, **{name: value})):
+        with pytest.raises(ConfigError, match=message):
+            Config.from_env(env, str(tmp_path))
+    with pytest.raises(ConfigError, match=message):
+        create_app(env={"APP_ENV": "test", "SECRET_KEY": "k" * 40, name: value})
+    assert Config.from_env({name: ""}, str(tmp_path)).env == "development"  # empty is unset
