@@ -33,6 +33,7 @@ def create_app(
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     register_extensions(app)
+    register_listeners(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_hooks(app)
@@ -43,7 +44,8 @@ def create_app(
 
 
 def register_extensions(app: Flask) -> None:
-    from app.extensions import cache, csrf, db, htmx, limiter, login_manager, migrate
+    from app.cache import init_app as init_cache
+    from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
     from app.queue import init_redis
     from app.security import configure_logging
 
@@ -60,7 +62,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
-    cache.init_app(app)
+    init_cache(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login_GET"
     login_manager.login_message = "Please log in to see that page."
@@ -78,6 +80,13 @@ def register_extensions(app: Flask) -> None:
             return None
         user = db.session.scalar(select(User).where(User.session_token == token))
         return user if user is not None and user.is_active else None
+
+
+def register_listeners(app: Flask) -> None:
+    """Session events: a commit that changed the catalog expires the cached pages."""
+    from app.catalog.listeners import register_listeners as register
+
+    register()
 
 
 def register_blueprints(app: Flask) -> None:
@@ -107,10 +116,8 @@ def register_hooks(app: Flask) -> None:
     from app.outbox.services import dispatch_committed
     from app.security import register_security
     from app.storage import media_url
-    from app.urls import init_app as init_urls
 
     register_security(app)
-    init_urls(app)
     app.jinja_env.globals["media_url"] = media_url
 
     @app.after_request

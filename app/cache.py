@@ -1,161 +1,162 @@
-"""Rendered fragments every visitor shares, dropped whenever the catalog's content changes.
+"""The one cache: page fragments and page data every visitor shares, under the catalog version.
 
-A fragment's key carries the catalog version; bumping the version (after a commit that
-changed listings, categories or stores) makes every older fragment unreachable at once, and
-the cache's timeout bounds how stale counters such as views may get. With Redis, processes
-share fragments and the version; without it each process has its own, so another process
-may show a change up to FRAGMENT_SECONDS late.
+A key carries the catalog version; bumping the version (after a commit that changed listings,
+categories or stores) makes every older entry unreachable at once, and one timeout,
+FRAGMENT_SECONDS, bounds how stale counters such as views may get. With Redis, processes
+share entries and the version; without it each app keeps its own in-process cache and
+version, so another process may show a change up to FRAGMENT_SECONDS late. The state lives in
+``app.extensions["fragments"]``: two apps in one process (tests) share nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import math
+import pickle
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from cachetools import TLRUCache
-from flask import Flask, g
-from flask_caching.backends.base import BaseCache
-from markupsafe import Markup
+from cachetools import TTLCache
+from flask import Flask, current_app, g
+from redis import Redis
+from redis.exceptions import RedisError
 
-from app.extensions import cache
 from app.queue import redis_connection
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-VERSION_KEY = "catalog-version"
 FRAGMENT_SECONDS = 60
-# Without Redis the cache lives in each process, and so does the version. It is kept out of
-# the cache itself: evicting it there would silently drop every fragment at once.
-_local = {"version": secrets.token_hex(6)}
+LOCAL_SIZE = 3000  # in-process entries at most (least recently used out)
+VERSION_KEY = "catalog-version"
+PREFIX = "fragment"
+_MISSING = object()
 
 
-class LocalCache(BaseCache):
-    """The fragment cache of one process (CACHE_TYPE without Redis): cachetools' TLRU cache.
+class FragmentCache:
+    """Values built once per catalog version: in Redis when the app has it, else in-process.
 
-    Each entry expires at its own time, and when the cache is full the least recently used
-    entry goes, in constant time. (flask-caching's SimpleCache scans and sorts every entry
-    on each set once it is full: 0.6 ms per page at 3,000 fragments.) Values are kept as
-    they are, not pickled: fragments are immutable strings.
+    Values must be immutable (strings, rendered Markup, frozen dataclasses, tuples) and, for
+    Redis, picklable. Thread-safe: the in-process cache and version sit behind one lock.
     """
 
     def __init__(
         self,
-        threshold: int = 500,
-        default_timeout: int = 300,
+        seconds: int = FRAGMENT_SECONDS,
+        size: int = LOCAL_SIZE,
         timer: Callable[[], float] = time.monotonic,
-        **options: Any,
     ):
-        super().__init__(default_timeout=default_timeout, **options)
-        self._entries: TLRUCache[str, tuple[float, Any]] = TLRUCache(
-            maxsize=threshold, ttu=lambda _key, entry, now: now + entry[0], timer=timer
-        )
-        self._lock = threading.RLock()
+        self.seconds = seconds
+        self._local: TTLCache[str, Any] = TTLCache(maxsize=size, ttl=seconds, timer=timer)
+        self._local_version = secrets.token_hex(6)
+        self._lock = threading.Lock()
 
-    @classmethod
-    def factory(
-        cls, app: Flask, config: dict[str, Any], args: list[Any], kwargs: dict[str, Any]
-    ) -> LocalCache:
-        return cls(*args, threshold=config["CACHE_THRESHOLD"], **kwargs)
+    def get(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``'s value for ``key`` while the catalog version stands.
 
-    def get(self, key: str) -> Any:
-        with self._lock:
-            entry = self._entries.get(key)
-        return None if entry is None else entry[1]
+        A Redis outage costs speed, never the page: the value is then built every time.
+        """
+        redis = redis_connection()
+        full_key = f"{PREFIX}:{self.version()}:{key}"
+        if redis is None:
+            with self._lock:
+                value = self._local.get(full_key, _MISSING)
+            if value is _MISSING:
+                value = build()
+                with self._lock:
+                    self._local[full_key] = value
+            return value
+        value = _redis_get(redis, full_key)
+        if value is _MISSING:
+            value = build()
+            _redis_set(redis, full_key, value, self.seconds)
+        return value
 
-    def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
-        seconds = self._normalize_timeout(timeout)
-        with self._lock:
-            self._entries[key] = (seconds if seconds > 0 else math.inf, value)
-        return True
+    def version(self) -> str:
+        """The current version, read once per app context (a page may hold several entries)."""
+        if "catalog_version" not in g:
+            redis = redis_connection()
+            if redis is None:
+                with self._lock:
+                    g.catalog_version = self._local_version
+            else:
+                g.catalog_version = _redis_version(redis)
+        return g.catalog_version
 
-    def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
-        with self._lock:
-            if key in self._entries:
-                return False
-            return self.set(key, value, timeout)
+    def bump(self) -> str:
+        """A new version: every entry built before is unreachable from now on."""
+        version = secrets.token_hex(6)
+        redis = redis_connection()
+        if redis is None:
+            with self._lock:
+                self._local_version = version
+                self._local.clear()  # unreachable anyway; free the memory now
+        else:
+            _redis_set_version(redis, version)
+        g.catalog_version = version
+        return version
 
-    def delete(self, key: str) -> bool:
-        with self._lock:
-            return self._entries.pop(key, None) is not None
 
-    def has(self, key: str) -> bool:
-        with self._lock:
-            return key in self._entries
+# --- the Redis calls (short timeouts and a circuit breaker go here) ---------------------------
 
-    def clear(self) -> bool:
-        with self._lock:
-            self._entries.clear()
-        return True
+
+def _redis_get(redis: Redis, key: str) -> Any:
+    try:
+        data = redis.get(key)
+    except RedisError:
+        log.warning("fragment cache unavailable", exc_info=True)
+        return _MISSING
+    # S301: the app's own Redis, which RQ already trusts with pickled jobs.
+    return _MISSING if data is None else pickle.loads(data)  # noqa: S301
+
+
+def _redis_set(redis: Redis, key: str, value: Any, seconds: int) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        redis.set(key, data, ex=seconds)
+    except RedisError:
+        log.warning("fragment cache unavailable", exc_info=True)
+
+
+def _redis_version(redis: Redis) -> str:
+    """The shared version, created if none is set; a random one (no entry reachable) when
+    Redis is down."""
+    try:
+        stored = redis.get(VERSION_KEY)
+        if stored is None:
+            redis.set(VERSION_KEY, secrets.token_hex(6), nx=True)
+            stored = redis.get(VERSION_KEY)
+    except RedisError:
+        log.warning("catalog version unavailable", exc_info=True)
+        return "unavailable-" + secrets.token_hex(6)
+    return stored.decode() if stored is not None else "unavailable-" + secrets.token_hex(6)
+
+
+def _redis_set_version(redis: Redis, version: str) -> None:
+    try:
+        redis.set(VERSION_KEY, version)
+    except RedisError:
+        # Entries then expire by their timeout instead.
+        log.warning("could not bump the catalog version", exc_info=True)
+
+
+# --- the app's cache -------------------------------------------------------------------------
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["fragments"] = FragmentCache()
+
+
+def cached(key: str, build: Callable[[], T]) -> T:
+    """``build()``'s value for ``key`` from the current app's cache (see FragmentCache.get)."""
+    return current_app.extensions["fragments"].get(key, build)
 
 
 def catalog_version() -> str:
-    """The current version, read once per request or job (a page may hold several fragments)."""
-    if "catalog_version" not in g:
-        connection = redis_connection()
-        stored = connection.get(VERSION_KEY) if connection is not None else None
-        if connection is None:
-            g.catalog_version = _local["version"]
-        elif stored is None:
-            return bump_catalog_version()
-        else:
-            g.catalog_version = stored.decode()
-    return g.catalog_version
+    return current_app.extensions["fragments"].version()
 
 
 def bump_catalog_version() -> str:
-    version = secrets.token_hex(6)
-    connection = redis_connection()
-    if connection is None:
-        _local["version"] = version
-    else:
-        connection.set(VERSION_KEY, version)
-    g.catalog_version = version
-    return version
-
-
-def fragment(key: str, build: Callable[[], str], timeout: int = FRAGMENT_SECONDS) -> Markup:
-    """The HTML ``build()`` renders for ``key``, from the cache while the catalog is unchanged.
-
-    ``build`` must return a rendered template (escaped by Jinja). A cache outage costs speed,
-    never the page: the fragment is then rendered every time.
-    """
-    html, full_key = None, None
-    try:
-        full_key = f"fragment:{catalog_version()}:{key}"
-        html = cache.get(full_key)
-    except Exception:  # noqa: BLE001 - an unreachable cache is reported, not raised
-        log.warning("fragment cache unavailable", exc_info=True)
-    if html is None:
-        html = build()
-        try:
-            if full_key is not None:
-                cache.set(full_key, html, timeout=timeout)
-        except Exception:  # noqa: BLE001 - as above
-            log.warning("fragment cache unavailable", exc_info=True)
-    return Markup(html)  # noqa: S704 - rendered template output, escaped when it was built
-
-
-# Small immutable facts many pages repeat (a store's name, a category's trail), per process and
-# catalog version: a dict lookup, not a cache round trip, even with Redis. Like fragments they
-# live FRAGMENT_SECONDS at most (without Redis another process's change bumps no version here).
-_facts = LocalCache(threshold=4096, default_timeout=FRAGMENT_SECONDS)
-
-
-def catalog_fact(key: str, build: Callable[[], T]) -> T:
-    """``build()``'s value (immutable, small) while the catalog version stands."""
-    try:
-        full_key = f"{catalog_version()}:{key}"
-    except Exception:  # noqa: BLE001 - no version to key on: build every time
-        log.warning("catalog version unavailable", exc_info=True)
-        return build()
-    value = _facts.get(full_key)
-    if value is None:
-        value = build()
-        _facts.set(full_key, value)
-    return value
+    return current_app.extensions["fragments"].bump()

@@ -172,12 +172,6 @@ class Config:
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
             "RATELIMIT_HEADERS_ENABLED": True,
             "RATELIMIT_SWALLOW_ERRORS": True,
-            # Rendered fragments: shared by every web process through Redis when configured.
-            "CACHE_TYPE": "RedisCache" if self.redis_url else "app.cache.LocalCache",
-            "CACHE_REDIS_URL": self.redis_url,
-            "CACHE_KEY_PREFIX": "cache:",
-            "CACHE_DEFAULT_TIMEOUT": 60,
-            "CACHE_THRESHOLD": 3000,  # in-process cache: at most this many fragments
             "APP_CONFIG": self,
         }
 

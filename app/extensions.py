@@ -1,6 +1,5 @@
 """Unbound extension objects, bound to the app in create_app."""
 
-from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -31,7 +30,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-cache = Cache()
 
 
 def tune_sqlite(dbapi_connection, _record) -> None:

@@ -9,9 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from flask import Response, abort, current_app, make_response
-
-from app.urls import url_for
+from flask import Response, abort, current_app, make_response, url_for
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9/_.-]{0,250}$")
 

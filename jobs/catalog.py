@@ -1,6 +1,6 @@
 """Jobs reacting to catalog and vendor events: the vendor hears about every decision."""
 
-from app.catalog import services as catalog
+from app.catalog.review import notify_vendor_of_decision
 from app.outbox.services import deliver_once
 from app.vendors import services as vendors
 from jobs import job
@@ -12,9 +12,7 @@ def notify_listing_decision(event_id: str) -> bool:
     return deliver_once(
         event_id,
         "notify_listing_decision",
-        lambda event: catalog.notify_vendor_of_decision(
-            int(event.payload["product_id"]), event.name
-        ),
+        lambda event: notify_vendor_of_decision(int(event.payload["product_id"]), event.name),
     )
 
 

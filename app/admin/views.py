@@ -7,7 +7,9 @@ from flask_login import current_user
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
-from app.catalog import services as catalog
+from app.catalog import review
+from app.catalog.categories import category_choices, save_category
+from app.catalog.errors import ListingError
 from app.catalog.forms import CategoryForm, DecisionForm
 from app.catalog.models import Category
 from app.extensions import db
@@ -30,11 +32,11 @@ DECISIONS = {
 @bp.get("/moderation")
 @permission_required(Permission.MODERATE)
 def moderation_GET():
-    return render("admin/moderation.html", items=catalog.moderation_queue())
+    return render("admin/moderation.html", items=review.moderation_queue())
 
 
 def _review_page(product_id: int, form: DecisionForm, status: int = 200):
-    product = catalog.get_product_for_review(product_id)
+    product = review.get_product_for_review(product_id)
     revision = product.open_revision
     if revision is not None and revision.state != "pending":
         revision = None
@@ -44,8 +46,8 @@ def _review_page(product_id: int, form: DecisionForm, status: int = 200):
         status=status,
         product=product,
         revision=revision,
-        changes=catalog.listing_diff(product, revision),
-        history=catalog.history(product),
+        changes=review.listing_diff(product, revision),
+        history=review.history(product),
         form=form,
     )
 
@@ -61,15 +63,15 @@ def review_GET(product_id: int):
 def decide_POST(product_id: int, action: str):
     if action not in DECISIONS:
         abort(404)
-    product = catalog.get_product_for_review(product_id)
+    product = review.get_product_for_review(product_id)
     form = DecisionForm()
     if not form.validate_on_submit():
         return _review_page(product_id, form, 422)
     try:
-        catalog.transition(
+        review.transition(
             current_user, product, action, form.reason_codes.data or [], form.note.data or ""
         )
-    except catalog.ListingError as exc:
+    except ListingError as exc:
         db.session.rollback()
         form.form_errors.append(exc.message)
         return _review_page(product_id, form, 422)
@@ -128,7 +130,7 @@ def vendor_POST(vendor_id: int, action: str):
 
 
 def _category_form(form: CategoryForm, exclude: Category | None = None) -> CategoryForm:
-    choices = [(cid, label) for cid, label in catalog.category_choices()]
+    choices = [(cid, label) for cid, label in category_choices()]
     if exclude is not None:
         choices = [(cid, label) for cid, label in choices if cid != exclude.id]
     form.parent_id.choices = options([(0, "— top level —"), *choices])
@@ -178,7 +180,7 @@ def _save_category(category: Category | None):
     if not form.validate_on_submit():
         return _categories_page(form, 422, category)
     try:
-        catalog.save_category(
+        save_category(
             current_user,
             form.name.data,
             form.parent_id.data or None,
@@ -186,7 +188,7 @@ def _save_category(category: Category | None):
             form.position.data or 0,
             category,
         )
-    except catalog.ListingError as exc:
+    except ListingError as exc:
         db.session.rollback()
         form.parent_id.errors = [*form.parent_id.errors, exc.message]
         return _categories_page(form, 422, category)

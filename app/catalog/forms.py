@@ -17,8 +17,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from app.catalog.content import video_url
+from app.catalog.listings import CURRENCIES
 from app.catalog.models import TYPE_LABELS, Complexity, PriceType
-from app.catalog.services import CURRENCIES, REASON_CODES, video_url
+from app.catalog.review import REASON_CODES
 from app.forms import MultiCheckboxField, options
 
 _IMAGES = FileAllowed(["png", "jpg", "jpeg", "webp", "gif"], "Images only (PNG, JPEG, WebP, GIF).")

@@ -79,6 +79,11 @@ PRICE_TYPE_LABELS = {
     PriceType.ONE_TIME: "One-time",
     PriceType.SUBSCRIPTION: "Subscription",
 }
+COMPLEXITY_LABELS = {
+    Complexity.BEGINNER: "Beginner",
+    Complexity.INTERMEDIATE: "Intermediate",
+    Complexity.ADVANCED: "Advanced",
+}
 STATUS_LABELS = {
     ProductStatus.DRAFT: "Draft",
     ProductStatus.PENDING: "Pending review",

@@ -23,6 +23,8 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.accounts.permissions import Role
 from app.accounts.services import find_user_by_email, hash_password
+from app.catalog.content import render_markdown, slugify
+from app.catalog.listings import tags_named
 from app.catalog.models import (
     Category,
     Complexity,
@@ -32,7 +34,6 @@ from app.catalog.models import (
     ProductTransition,
     ProductType,
 )
-from app.catalog.services import render_markdown, slugify, tags_named
 from app.extensions import db
 from app.n8n import RenderOptions, analyse, parse_workflow, render_svg
 from app.storage import content_key, get_storage

@@ -20,15 +20,22 @@ from werkzeug.datastructures import FileStorage
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
-from app.cache import fragment
-from app.catalog import pageviews, services
+from app.catalog import content, listings, pages, pageviews, queries, review
+from app.catalog.categories import category_choices
+from app.catalog.errors import ListingError, ListingIncomplete
 from app.catalog.forms import ListingForm
-from app.catalog.models import PRICE_TYPE_LABELS, STATUS_LABELS, TYPE_LABELS, Product
+from app.catalog.models import (
+    COMPLEXITY_LABELS,
+    PRICE_TYPE_LABELS,
+    STATUS_LABELS,
+    TYPE_LABELS,
+    Product,
+)
 from app.extensions import db
 from app.forms import options, page_number
 from app.htmx import redirect_to, render
 from app.images import InvalidImage
-from app.search.services import more_like_this
+from app.money import format_money, price_label
 from app.sorting import LIST_SORTS
 from app.storage import send_stored
 from app.timeutil import utcnow
@@ -42,8 +49,14 @@ INVALID = 422
 def _template_globals(state: Any) -> None:
     # Globals, not a context processor: imported macros (product cards) see them too.
     state.app.jinja_env.globals.update(
-        TYPE_LABELS=TYPE_LABELS, PRICE_TYPE_LABELS=PRICE_TYPE_LABELS, STATUS_LABELS=STATUS_LABELS
+        TYPE_LABELS=TYPE_LABELS,
+        PRICE_TYPE_LABELS=PRICE_TYPE_LABELS,
+        STATUS_LABELS=STATUS_LABELS,
+        COMPLEXITY_LABELS=COMPLEXITY_LABELS,
+        price_label=price_label,
     )
+    # Every amount a template shows goes through these two (app/money.py).
+    state.app.jinja_env.filters["money"] = format_money
 
 
 # --- public pages ---------------------------------------------------------------------------
@@ -51,34 +64,15 @@ def _template_globals(state: Any) -> None:
 
 @bp.get("/products/<slug>")
 def product_GET(slug: str):
-    product, tag_names = services.public_product(slug)
-    store = services.store_link(product.vendor_id)
-    body = fragment(f"product:{product.id}", lambda: _product_body(product, store, tag_names))
-    response = render("catalog/product.html", product=product, store=store, body=body)
-    _count_view(product, store)
+    page = pages.product_page(slug)
+    response = render(
+        "catalog/product.html", product=page.product, store=page.store, body=page.body
+    )
+    _count_view(page.product, page.store)
     return response
 
 
-def _product_body(product: Product, store: services.StoreLink, tag_names: list[str]) -> str:
-    return render_template(
-        "catalog/_product.html",
-        product=product,
-        store=store,
-        trail=services.category_trail(product.category_id),
-        tag_names=tag_names,
-        similar=more_like_this(product.id, limit=4),
-        vendor_box=fragment(
-            f"vendor-box:{product.vendor_id}",
-            lambda: render_template(
-                "catalog/_vendor_box.html",
-                vendor=product.vendor,
-                rating=services.vendor_rating(product.vendor),
-            ),
-        ),
-    )
-
-
-def _count_view(product: Product, store: services.StoreLink) -> None:
+def _count_view(product: pages.ProductHead, store: pages.StoreLink) -> None:
     """One view per visitor per day; the vendor's own visits and obvious bots do not count."""
     agent = (request.user_agent.string or "").lower()
     if any(word in agent for word in ("bot", "crawler", "spider")):
@@ -96,34 +90,15 @@ def _count_view(product: Product, store: services.StoreLink) -> None:
 
 @bp.get("/categories/<slug>")
 def category_GET(slug: str):
-    category = services.category_by_slug(slug)
     sort = request.args.get("sort", "popular")
-    if sort not in services.SORTS:
+    if sort not in LIST_SORTS:
         sort = "popular"
     number = page_number(request.args)
-    results = fragment(
-        f"category:{category.id}:{sort}:{number}",
-        lambda: render_template(
-            "catalog/_results.html",
-            page=services.category_products(category, number, sort),
-            endpoint="catalog.category_GET",
-            args={"slug": category.slug, "sort": sort},
-        ),
-    )
+    page = pages.category_page(slug, sort, number)
     return render(
         "catalog/category.html",
         "results",
-        category=category,
-        # Called only when the whole page renders (an htmx sort swaps the results alone).
-        head=lambda: fragment(
-            f"category-head:{category.id}",
-            lambda: render_template(
-                "catalog/_category_head.html",
-                category=category,
-                trail=services.category_trail(category.id),
-            ),
-        ),
-        results=results,
+        category=page,
         number=number,
         sort=sort,
         sorts=LIST_SORTS,
@@ -143,7 +118,7 @@ def preview_GET(name: str):
 @bp.get("/sitemap.xml")
 def sitemap_GET():
     response = make_response(
-        render_template("catalog/sitemap.xml", entries=services.sitemap_entries())
+        render_template("catalog/sitemap.xml", entries=queries.sitemap_entries())
     )
     response.headers["Content-Type"] = "application/xml; charset=utf-8"
     return response
@@ -170,15 +145,15 @@ def robots_GET():
 @bp.get("/vendor/products")
 @permission_required(Permission.SELL)
 def dashboard_GET():
-    vendor = services.require_vendor(current_user)
+    vendor = listings.require_vendor(current_user)
     return render(
-        "catalog/dashboard.html", vendor=vendor, products=services.vendor_listings(vendor)
+        "catalog/dashboard.html", vendor=vendor, products=listings.vendor_listings(vendor)
     )
 
 
 def _listing_form(form: ListingForm, values: dict[str, Any]) -> ListingForm:
     """Fill the choices that depend on the database and on the listing being edited."""
-    form.category_id.choices = options([(0, "Choose a category…"), *services.category_choices()])
+    form.category_id.choices = options([(0, "Choose a category…"), *category_choices()])
     keys = values.get("screenshot_keys") or []
     form.remove_screenshots.choices = options((key, key.rsplit("/", 1)[-1]) for key in keys)
     return form
@@ -198,24 +173,22 @@ def _editor(form: ListingForm, product: Product | None, values: dict[str, Any], 
 def _values_with_media(form: ListingForm, base: dict[str, Any]) -> dict[str, Any]:
     """The form's fields plus media: new images stored, removed ones dropped, the video parsed.
 
-    Raises InvalidImage or services.ListingError.
+    Raises InvalidImage or ListingError.
     """
     values = form.values()
     thumbnail = form.thumbnail.data
     values["thumbnail_key"] = base.get("thumbnail_key")
     if isinstance(thumbnail, FileStorage) and thumbnail.filename:
-        values["thumbnail_key"] = services.store_thumbnail(thumbnail.read())
+        values["thumbnail_key"] = content.store_thumbnail(thumbnail.read())
     removed = set(form.remove_screenshots.data or [])
     keys = [key for key in base.get("screenshot_keys") or [] if key not in removed]
     for upload in form.screenshots.data or []:
         if isinstance(upload, FileStorage) and upload.filename:
-            if len(keys) >= services.MAX_SCREENSHOTS:
-                raise services.ListingError(
-                    f"Up to {services.MAX_SCREENSHOTS} screenshots per listing."
-                )
-            keys.append(services.store_screenshot(upload.read()))
+            if len(keys) >= listings.MAX_SCREENSHOTS:
+                raise ListingError(f"Up to {listings.MAX_SCREENSHOTS} screenshots per listing.")
+            keys.append(content.store_screenshot(upload.read()))
     values["screenshot_keys"] = keys
-    video = services.parse_video_url(form.video_url.data or "")
+    video = content.parse_video_url(form.video_url.data or "")
     values["video_provider"], values["video_id"] = video or (None, None)
     return values
 
@@ -227,13 +200,13 @@ def _save(form: ListingForm, product: Product | None, base: dict[str, Any]) -> P
     try:
         values = _values_with_media(form, base)
         if product is None:
-            return services.create_listing(current_user, values)
-        services.update_listing(current_user, product, values)
+            return listings.create_listing(current_user, values)
+        listings.update_listing(current_user, product, values)
         return product
     except InvalidImage as exc:
         db.session.rollback()
         form.thumbnail.errors = [*form.thumbnail.errors, exc.message]
-    except services.ListingError as exc:
+    except ListingError as exc:
         db.session.rollback()
         form.form_errors.append(exc.message)
     return None
@@ -242,7 +215,7 @@ def _save(form: ListingForm, product: Product | None, base: dict[str, Any]) -> P
 @bp.get("/vendor/products/new")
 @permission_required(Permission.SELL)
 def new_GET():
-    services.require_vendor(current_user)
+    listings.require_vendor(current_user)
     form = _listing_form(ListingForm(licence_commercial=True, licence_modification=True), {})
     return _editor(form, None, {})
 
@@ -250,7 +223,7 @@ def new_GET():
 @bp.post("/vendor/products/new")
 @permission_required(Permission.SELL)
 def new_POST():
-    services.require_vendor(current_user)
+    listings.require_vendor(current_user)
     form = _listing_form(ListingForm(), {})
     product = _save(form, None, {})
     if product is None:
@@ -263,15 +236,21 @@ def new_POST():
 @bp.get("/vendor/products/<int:product_id>")
 @permission_required(Permission.SELL)
 def manage_GET(product_id: int):
-    product = services.get_own_product(current_user, product_id)
+    return _manage_page(listings.get_own_product(current_user, product_id))
+
+
+def _manage_page(product: Product, missing: list[str] | None = None, status: int = 200):
+    """The vendor's page of one listing; ``missing`` names what a refused submission lacked."""
     return render(
         "catalog/manage.html",
+        status=status,
         product=product,
         revision=product.open_revision,
-        actions=services.vendor_actions(product),
-        feedback=services.latest_feedback(product),
-        history=services.history(product),
-        reasons=services.REASON_CODES,
+        actions=review.vendor_actions(product),
+        feedback=review.latest_feedback(product),
+        history=review.history(product),
+        reasons=review.REASON_CODES,
+        missing=missing or [],
         confirm=ConfirmForm(),
     )
 
@@ -279,8 +258,8 @@ def manage_GET(product_id: int):
 @bp.get("/vendor/products/<int:product_id>/edit")
 @permission_required(Permission.SELL)
 def edit_GET(product_id: int):
-    product = services.get_own_product(current_user, product_id)
-    values = services.working_values(product)
+    product = listings.get_own_product(current_user, product_id)
+    values = listings.working_values(product)
     form = _listing_form(ListingForm(), values)
     form.fill(values)
     return _editor(form, product, values)
@@ -289,8 +268,8 @@ def edit_GET(product_id: int):
 @bp.post("/vendor/products/<int:product_id>/edit")
 @permission_required(Permission.SELL)
 def edit_POST(product_id: int):
-    product = services.get_own_product(current_user, product_id)
-    values = services.working_values(product)
+    product = listings.get_own_product(current_user, product_id)
+    values = listings.working_values(product)
     form = _listing_form(ListingForm(), values)
     if _save(form, product, values) is None:
         return _editor(form, product, values, INVALID)
@@ -306,24 +285,31 @@ def edit_POST(product_id: int):
 
 
 def _vendor_action(product_id: int, act: Callable[[Product], object], message: str):
-    """A one-button POST on the vendor's own listing: ``act`` it, commit, back to its page."""
-    product = services.get_own_product(current_user, product_id)
+    """A one-button POST on the vendor's own listing: ``act`` it, commit, then to the page of
+    the listing ``act`` returns (another, for a copy) or of this one."""
+    product = listings.get_own_product(current_user, product_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    act(product)
+    result = act(product)
     db.session.commit()
     flash(message, "success")
-    return redirect_to(url_for("catalog.manage_GET", product_id=product.id))
+    target = result if isinstance(result, Product) else product
+    return redirect_to(url_for("catalog.manage_GET", product_id=target.id))
 
 
 @bp.post("/vendor/products/<int:product_id>/submit")
 @permission_required(Permission.SELL)
 def submit_POST(product_id: int):
-    return _vendor_action(
-        product_id,
-        lambda product: services.transition(current_user, product, "submit"),
-        "Submitted for review. We will email you.",
-    )
+    try:
+        return _vendor_action(
+            product_id,
+            lambda product: review.transition(current_user, product, "submit"),
+            "Submitted for review. We will email you.",
+        )
+    except ListingIncomplete as exc:
+        db.session.rollback()
+        product = listings.get_own_product(current_user, product_id)
+        return _manage_page(product, exc.missing, INVALID)
 
 
 @bp.post("/vendor/products/<int:product_id>/withdraw")
@@ -331,7 +317,7 @@ def submit_POST(product_id: int):
 def withdraw_POST(product_id: int):
     return _vendor_action(
         product_id,
-        lambda product: services.transition(current_user, product, "withdraw"),
+        lambda product: review.transition(current_user, product, "withdraw"),
         "Withdrawn from review. You can edit it again.",
     )
 
@@ -341,31 +327,17 @@ def withdraw_POST(product_id: int):
 def discard_POST(product_id: int):
     return _vendor_action(
         product_id,
-        lambda product: services.discard_revision(current_user, product),
+        lambda product: listings.discard_revision(current_user, product),
         "Your unsubmitted edit is discarded.",
     )
 
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
-
-
-@bp.app_template_filter("money")
-def money_filter(cents: int | None, currency: str = "USD") -> str:
-    """Integer minor units as a price label: 1500, "USD" -> "$15.00"."""
-    amount = f"{(cents or 0) / 100:,.2f}"
-    symbol = _SYMBOLS.get(currency)
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
-
-
-@bp.app_template_global("price_label")
-def price_label(product: Any) -> str:
-    if product.price_type == "one_time":
-        return money_filter(product.price_cents, product.currency)
-    if product.price_type == "subscription":
-        parts = []
-        if product.monthly_price_cents:
-            parts.append(f"{money_filter(product.monthly_price_cents, product.currency)}/month")
-        if product.yearly_price_cents:
-            parts.append(f"{money_filter(product.yearly_price_cents, product.currency)}/year")
-        return " or ".join(parts) or "Subscription"
-    return "Free"
+@bp.post("/vendor/products/<int:product_id>/duplicate")
+@permission_required(Permission.SELL)
+def duplicate_POST(product_id: int):
+    return _vendor_action(
+        product_id,
+        lambda product: listings.duplicate_listing(current_user, product),
+        "A new draft, copied from the rejected listing. Change what the reviewer asked for, "
+        "then submit it.",
+    )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from app.cache import fragment
-from app.catalog import services as catalog
+from app.catalog.pages import home_page
 from app.extensions import db
 from app.htmx import render
 from app.outbox.services import count_pending
@@ -17,15 +16,7 @@ bp = Blueprint("core", __name__)
 
 @bp.get("/")
 def home():
-    sections = fragment(
-        "home",
-        lambda: render_template(
-            "core/_home_sections.html",
-            sections=catalog.home_sections(),
-            categories=catalog.top_categories(),
-        ),
-    )
-    return render("core/home.html", sections=sections)
+    return render("core/home.html", sections=home_page())
 
 
 @bp.get("/about")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, request, url_for
+from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
 
 from app.accounts.permissions import Permission, permission_required
-from app.cache import fragment
-from app.catalog import services as catalog
+from app.catalog.pages import storefront_page
 from app.extensions import db
 from app.forms import page_number
 from app.htmx import redirect_to, render
@@ -64,23 +63,5 @@ def apply_POST():
 
 @bp.get("/vendors/<slug>")
 def storefront_GET(slug: str):
-    vendor = services.public_vendor(slug)
-    number = page_number(request.args)
-    results = fragment(
-        f"vendor:{vendor.id}:{number}",
-        lambda: render_template(
-            "catalog/_results.html",
-            page=catalog.vendor_products(vendor, number),
-            endpoint="vendors.storefront_GET",
-            args={"slug": vendor.slug},
-        ),
-    )
-    rating, reviews = catalog.vendor_rating(vendor)
-    return render(
-        "vendors/storefront.html",
-        "results",
-        vendor=vendor,
-        results=results,
-        rating=rating,
-        reviews=reviews,
-    )
+    page = storefront_page(slug, page_number(request.args))
+    return render("vendors/storefront.html", "results", vendor=page)

@@ -13,8 +13,8 @@ from bench_search import CATEGORIES, FILLER, generate
 from sqlalchemy import insert, select
 
 from app.accounts.models import User
+from app.catalog.content import render_markdown
 from app.catalog.models import Category, Product, Tag, product_tags
-from app.catalog.services import render_markdown
 from app.vendors.models import VendorProfile
 
 BATCH = 5000

@@ -59,6 +59,10 @@ def catalog_discard_POST(app, make_user):
     return f"/vendor/products/{_foreign(app, make_user, 'approved')}/discard"
 
 
+def catalog_duplicate_POST(app, make_user):
+    return f"/vendor/products/{_foreign(app, make_user, 'rejected')}/duplicate"
+
+
 def vendors_storefront_GET(app, make_user):
     user = make_user("vendor")
     with app.app_context():
@@ -113,6 +117,7 @@ RULES = [
     ("POST", catalog_submit_POST, OTHERS_LISTING),
     ("POST", catalog_withdraw_POST, OTHERS_LISTING),
     ("POST", catalog_discard_POST, OTHERS_LISTING),
+    ("POST", catalog_duplicate_POST, OTHERS_LISTING),
     ("GET", "/vendor/products/999999", OTHERS_LISTING),
     ("GET", "/sell", ALL_200),
     # A vendor already sells; an admin may open a store like any verified user.

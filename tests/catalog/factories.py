@@ -73,8 +73,8 @@ def create_product(
 
 
 def create_category(app: Any, name: str = "Marketing", parent_slug: str | None = None) -> int:
+    from app.catalog.content import slugify
     from app.catalog.models import Category
-    from app.catalog.services import slugify
 
     with app.app_context():
         parent = (

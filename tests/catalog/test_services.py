@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.catalog import services
+from app.catalog import categories, content, errors, listings, review
 from app.catalog.models import Product, ProductRevision, ProductTransition
 from app.errors import NotFound, PermissionDenied
 from app.extensions import db
@@ -43,7 +43,7 @@ def _user(user: User) -> User:
 
 
 def _listing(vendor: User, category_id: int, **extra) -> Product:
-    product = services.create_listing(vendor, {**VALUES, "category_id": category_id, **extra})
+    product = listings.create_listing(vendor, {**VALUES, "category_id": category_id, **extra})
     db.session.commit()
     return product
 
@@ -66,11 +66,11 @@ def test_create_listing_sanitises_and_normalises(ctx, make_user, category_id):
 
 def test_only_approved_vendors_create_listings(ctx, make_user, category_id):
     customer = _user(make_user("customer"))
-    with pytest.raises(services.NotAVendor):
-        services.create_listing(customer, {**VALUES, "category_id": category_id})
+    with pytest.raises(errors.NotAVendor):
+        listings.create_listing(customer, {**VALUES, "category_id": category_id})
     storeless = _user(make_user("vendor", store=False))
-    with pytest.raises(services.NotAVendor):
-        services.create_listing(storeless, {**VALUES, "category_id": category_id})
+    with pytest.raises(errors.NotAVendor):
+        listings.create_listing(storeless, {**VALUES, "category_id": category_id})
 
 
 @pytest.mark.parametrize(
@@ -85,8 +85,8 @@ def test_only_approved_vendors_create_listings(ctx, make_user, category_id):
 )
 def test_pricing_and_category_rules(ctx, make_user, category_id, extra, message):
     vendor = _user(make_user("vendor"))
-    with pytest.raises(services.ListingError, match=message):
-        services.create_listing(vendor, {**VALUES, "category_id": category_id, **extra})
+    with pytest.raises(errors.ListingError, match=message):
+        listings.create_listing(vendor, {**VALUES, "category_id": category_id, **extra})
 
 
 def test_free_listing_drops_prices(ctx, make_user, category_id):
@@ -102,17 +102,17 @@ def test_free_listing_drops_prices(ctx, make_user, category_id):
 def test_the_whole_review_flow_is_recorded(ctx, make_user, category_id):
     vendor, admin = _user(make_user("vendor")), _user(make_user("admin"))
     product = _listing(vendor, category_id)
-    services.transition(vendor, product, "submit")
+    review.transition(vendor, product, "submit")
     assert product.status == "pending"
-    services.transition(admin, product, "request_changes", ["description"], "Say what it needs.")
+    review.transition(admin, product, "request_changes", ["description"], "Say what it needs.")
     assert product.status == "changes_requested"
-    services.update_listing(vendor, product, {**VALUES, "category_id": category_id, "title": "X2"})
+    listings.update_listing(vendor, product, {**VALUES, "category_id": category_id, "title": "X2"})
     assert product.title == "X2"  # not live yet: edits apply in place
-    services.transition(vendor, product, "submit")
-    services.transition(admin, product, "approve")
+    review.transition(vendor, product, "submit")
+    review.transition(admin, product, "approve")
     assert product.status == "approved" and product.published_at is not None
-    services.transition(admin, product, "suspend", note="Reported as broken.")
-    services.transition(admin, product, "reinstate")
+    review.transition(admin, product, "suspend", note="Reported as broken.")
+    review.transition(admin, product, "reinstate")
     db.session.commit()
     rows = db.session.scalars(
         select(ProductTransition)
@@ -143,13 +143,13 @@ def test_the_whole_review_flow_is_recorded(ctx, make_user, category_id):
 def test_rejected_is_final(ctx, make_user, category_id):
     vendor, admin = _user(make_user("vendor")), _user(make_user("admin"))
     product = _listing(vendor, category_id)
-    services.transition(vendor, product, "submit")
-    services.transition(admin, product, "reject", ["policy"])
+    review.transition(vendor, product, "submit")
+    review.transition(admin, product, "reject", ["policy"])
     for actor, action in [(vendor, "submit"), (admin, "approve"), (admin, "suspend")]:
-        with pytest.raises(services.TransitionNotAllowed):
-            services.transition(actor, product, action)
-    with pytest.raises(services.ListingNotEditable):
-        services.update_listing(vendor, product, {**VALUES, "category_id": category_id})
+        with pytest.raises(errors.TransitionNotAllowed):
+            review.transition(actor, product, action)
+    with pytest.raises(errors.ListingNotEditable):
+        listings.update_listing(vendor, product, {**VALUES, "category_id": category_id})
 
 
 @pytest.mark.parametrize(
@@ -167,9 +167,9 @@ def test_transitions_outside_the_table_are_refused(ctx, make_user, category_id, 
     vendor, admin = _user(make_user("vendor")), _user(make_user("admin"))
     product = _listing(vendor, category_id)
     product.status = status
-    actor = vendor if action in services.VENDOR_ACTIONS else admin
-    with pytest.raises(services.TransitionNotAllowed):
-        services.transition(actor, product, action)
+    actor = vendor if action in review.VENDOR_ACTIONS else admin
+    with pytest.raises(errors.TransitionNotAllowed):
+        review.transition(actor, product, action)
 
 
 def test_who_may_do_what(ctx, make_user, category_id):
@@ -177,75 +177,75 @@ def test_who_may_do_what(ctx, make_user, category_id):
     admin = _user(make_user("admin"))
     product = _listing(vendor, category_id)
     with pytest.raises(NotFound):  # another vendor's draft does not exist for them
-        services.transition(other, product, "submit")
+        review.transition(other, product, "submit")
     with pytest.raises(NotFound):
-        services.update_listing(other, product, {**VALUES, "category_id": category_id})
+        listings.update_listing(other, product, {**VALUES, "category_id": category_id})
     with pytest.raises(NotFound):
-        services.get_own_product(other, product.id)
-    services.transition(vendor, product, "submit")
+        listings.get_own_product(other, product.id)
+    review.transition(vendor, product, "submit")
     with pytest.raises(PermissionDenied):  # vendors cannot approve, not even their own
-        services.transition(vendor, product, "approve")
-    with pytest.raises(services.ListingError, match="reason"):
-        services.transition(admin, product, "request_changes")
-    with pytest.raises(services.ListingError, match="Unknown reason"):
-        services.transition(admin, product, "reject", ["made-up"])
+        review.transition(vendor, product, "approve")
+    with pytest.raises(errors.ListingError, match="reason"):
+        review.transition(admin, product, "request_changes")
+    with pytest.raises(errors.ListingError, match="Unknown reason"):
+        review.transition(admin, product, "reject", ["made-up"])
 
 
 def test_submitting_needs_a_complete_listing(ctx, make_user):
     vendor = _user(make_user("vendor"))
-    product = services.create_listing(vendor, {**VALUES, "category_id": None, "description_md": ""})
-    with pytest.raises(services.ListingError, match="Description, Category"):
-        services.transition(vendor, product, "submit")
+    product = listings.create_listing(vendor, {**VALUES, "category_id": None, "description_md": ""})
+    with pytest.raises(errors.ListingError, match="Description, Category"):
+        review.transition(vendor, product, "submit")
     assert product.status == "draft"
 
 
 def test_a_live_listing_stays_live_while_its_edit_waits(ctx, make_user, category_id):
     vendor, admin = _user(make_user("vendor")), _user(make_user("admin"))
     product = _listing(vendor, category_id)
-    services.transition(vendor, product, "submit")
-    services.transition(admin, product, "approve")
+    review.transition(vendor, product, "submit")
+    review.transition(admin, product, "approve")
     db.session.commit()
 
     edited = {**VALUES, "category_id": category_id, "title": "Lead router PRO", "price_cents": 4900}
-    revision = services.update_listing(vendor, product, edited)
+    revision = listings.update_listing(vendor, product, edited)
     db.session.commit()
     assert isinstance(revision, ProductRevision) and revision.state == "draft"
     assert (product.status, product.title, product.price_cents) == ("approved", "Lead router", 2900)
-    assert services.working_values(product)["title"] == "Lead router PRO"
+    assert listings.working_values(product)["title"] == "Lead router PRO"
 
-    services.transition(vendor, product, "submit")
+    review.transition(vendor, product, "submit")
     assert revision.state == "pending" and product.status == "approved"
-    with pytest.raises(services.ListingNotEditable, match="waiting for review"):
-        services.update_listing(vendor, product, edited)
-    [item] = services.moderation_queue()
+    with pytest.raises(errors.ListingNotEditable, match="waiting for review"):
+        listings.update_listing(vendor, product, edited)
+    [item] = review.moderation_queue()
     assert item.is_edit and item.revision is revision
-    changes = {c.field: (c.before, c.after) for c in services.listing_diff(product, revision)}
+    changes = {c.field: (c.before, c.after) for c in review.listing_diff(product, revision)}
     assert changes == {
         "title": ("Lead router", "Lead router PRO"),
-        "price_cents": ("29.00", "49.00"),
+        "price_cents": ("$29.00", "$49.00"),
     }
 
-    services.transition(admin, product, "request_changes", ["pricing"])
+    review.transition(admin, product, "request_changes", ["pricing"])
     assert revision.state == "changes_requested" and product.title == "Lead router"
-    services.transition(vendor, product, "submit")
-    services.transition(admin, product, "approve")
+    review.transition(vendor, product, "submit")
+    review.transition(admin, product, "approve")
     assert revision.state == "approved" and revision.decided_at is not None
     assert (product.status, product.title, product.price_cents) == (
         "approved",
         "Lead router PRO",
         4900,
     )
-    assert product.open_revision is None and services.moderation_queue() == []
+    assert product.open_revision is None and review.moderation_queue() == []
 
 
 def test_a_rejected_edit_leaves_the_live_listing_alone(ctx, make_user, category_id):
     vendor, admin = _user(make_user("vendor")), _user(make_user("admin"))
     product = _listing(vendor, category_id)
-    services.transition(vendor, product, "submit")
-    services.transition(admin, product, "approve")
-    services.update_listing(vendor, product, {**VALUES, "category_id": category_id, "title": "Y"})
-    services.transition(vendor, product, "submit")
-    services.transition(admin, product, "reject", ["quality"])
+    review.transition(vendor, product, "submit")
+    review.transition(admin, product, "approve")
+    listings.update_listing(vendor, product, {**VALUES, "category_id": category_id, "title": "Y"})
+    review.transition(vendor, product, "submit")
+    review.transition(admin, product, "reject", ["quality"])
     assert (product.status, product.title) == ("approved", "Lead router")
     assert product.open_revision is None  # the next edit starts afresh
 
@@ -254,11 +254,11 @@ def test_queue_is_oldest_first(ctx, make_user, category_id):
     vendor = _user(make_user("vendor"))
     first = _listing(vendor, category_id, title="First")
     second = _listing(vendor, category_id, title="Second")
-    services.transition(vendor, second, "submit")
+    review.transition(vendor, second, "submit")
     db.session.commit()
-    services.transition(vendor, first, "submit")
+    review.transition(vendor, first, "submit")
     db.session.commit()
-    assert [i.product.title for i in services.moderation_queue()] == ["Second", "First"]
+    assert [i.product.title for i in review.moderation_queue()] == ["Second", "First"]
 
 
 @pytest.mark.parametrize(
@@ -271,7 +271,7 @@ def test_queue_is_oldest_first(ctx, make_user, category_id):
     ],
 )
 def test_video_links_are_allow_listed(url, expected):
-    assert services.parse_video_url(url) == expected
+    assert content.parse_video_url(url) == expected
 
 
 @pytest.mark.parametrize(
@@ -286,21 +286,21 @@ def test_video_links_are_allow_listed(url, expected):
     ],
 )
 def test_other_video_links_are_refused(url):
-    with pytest.raises(services.ListingError):
-        services.parse_video_url(url)
+    with pytest.raises(errors.ListingError):
+        content.parse_video_url(url)
 
 
 def test_category_tree_refuses_cycles(ctx, make_user):
     admin, vendor = _user(make_user("admin")), _user(make_user("vendor"))
-    parent = services.save_category(admin, "Marketing", None)
+    parent = categories.save_category(admin, "Marketing", None)
     db.session.flush()
-    child = services.save_category(admin, "Email", parent.id)
+    child = categories.save_category(admin, "Email", parent.id)
     db.session.flush()
     assert [c.name for c in child.path] == ["Marketing", "Email"]
-    with pytest.raises(services.ListingError, match="inside itself"):
-        services.save_category(admin, "Marketing", child.id, category=parent)
+    with pytest.raises(errors.ListingError, match="inside itself"):
+        categories.save_category(admin, "Marketing", child.id, category=parent)
     with pytest.raises(PermissionDenied):
-        services.save_category(vendor, "Nope", None)
+        categories.save_category(vendor, "Nope", None)
 
 
 def test_vendor_actions_follow_the_flow(ctx, make_user, category_id):
@@ -309,20 +309,20 @@ def test_vendor_actions_follow_the_flow(ctx, make_user, category_id):
     edit = {**VALUES, "category_id": category_id, "title": "Edited"}
     steps = [
         (lambda: None, {"edit", "submit"}),
-        (lambda: services.transition(vendor, product, "submit"), {"withdraw"}),
-        (lambda: services.transition(admin, product, "approve"), {"edit"}),
-        (lambda: services.update_listing(vendor, product, edit), {"edit", "submit", "discard"}),
-        (lambda: services.transition(vendor, product, "submit"), {"withdraw"}),
-        (lambda: services.transition(admin, product, "reject", ["quality"]), {"edit"}),
-        (lambda: services.transition(admin, product, "suspend"), set()),
+        (lambda: review.transition(vendor, product, "submit"), {"withdraw"}),
+        (lambda: review.transition(admin, product, "approve"), {"edit"}),
+        (lambda: listings.update_listing(vendor, product, edit), {"edit", "submit", "discard"}),
+        (lambda: review.transition(vendor, product, "submit"), {"withdraw"}),
+        (lambda: review.transition(admin, product, "reject", ["quality"]), {"edit"}),
+        (lambda: review.transition(admin, product, "suspend"), set()),
     ]
     for step, expected in steps:
         step()
-        assert services.vendor_actions(product) == expected, product.status
+        assert review.vendor_actions(product) == expected, product.status
 
 
 def test_clean_list_folds_control_whitespace_in_tag_names():
-    from app.catalog.services import TAG_SEPARATOR, clean_list
+    from app.catalog.content import clean_list
 
-    cleaned = clean_list([f"data{TAG_SEPARATOR}sync", "  slack\t bot ", "SLACK  BOT"], 10, 40)
+    cleaned = clean_list(["data\x1fsync", "  slack\t bot ", "SLACK  BOT"], 10, 40)
     assert cleaned == ["data sync", "slack bot"]

@@ -1,0 +1,160 @@
+"""What each public catalog page shows, from the fragment cache or built once per catalog version.
+
+A page's view makes one call here and renders what it gets: the product, category, storefront
+and home pages. Each call is one cache lookup while the catalog is unchanged; on a miss it
+queries, looks up similar products and renders the shared fragments (the same for every
+visitor: nothing here reads the request's user).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import render_template
+from markupsafe import Markup
+
+from app.cache import cached
+from app.catalog import queries
+from app.catalog.content import node_labels
+from app.catalog.models import Product
+from app.search.services import more_like_this
+from app.sorting import LIST_SORTS
+from app.vendors.models import VendorProfile
+from app.vendors.services import public_vendor
+
+SIMILAR_PRODUCTS = 4
+
+
+@dataclass(frozen=True)
+class ProductHead:
+    """What a product page shows around its cached body (title, SEO, the admin bar)."""
+
+    id: int
+    slug: str
+    title: str
+    short_description: str
+    thumbnail_key: str | None
+
+
+@dataclass(frozen=True)
+class StoreLink:
+    """What a product page shows of its store, and whose visits do not count as views."""
+
+    id: int
+    user_id: int
+    slug: str
+    store_name: str
+    is_verified: bool
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    product: ProductHead
+    store: StoreLink
+    body: Markup
+
+
+@dataclass(frozen=True)
+class CategoryPage:
+    name: str
+    slug: str
+    description: str
+    head: Markup  # breadcrumbs, heading, subcategories: the same for every sort and page
+    results: Markup
+
+
+@dataclass(frozen=True)
+class StorefrontPage:
+    store_name: str
+    slug: str
+    bio: str
+    is_verified: bool
+    results: Markup
+
+
+def _markup(html: str) -> Markup:
+    return Markup(html)  # noqa: S704 - a rendered template, escaped by Jinja when it was built
+
+
+def product_page(slug: str) -> ProductPage:
+    """The approved product ``slug``'s page; raises NotFound (drafts are never public)."""
+    return cached(f"product:{slug}", lambda: _build_product_page(slug))
+
+
+def _build_product_page(slug: str) -> ProductPage:
+    product = queries.public_product(slug)
+    vendor = product.vendor
+    store = StoreLink(vendor.id, vendor.user_id, vendor.slug, vendor.store_name, vendor.is_verified)
+    trail = tuple((c.slug, c.name) for c in product.category.path) if product.category else ()
+    body = render_template(
+        "catalog/_product.html",
+        product=product,
+        store=store,
+        vendor=vendor,
+        trail=trail,
+        tag_names=sorted((tag.name for tag in product.tags), key=str.lower),
+        node_names=node_labels(product.node_types or []),
+        similar=more_like_this(product.id, limit=SIMILAR_PRODUCTS),
+    )
+    head = ProductHead(
+        product.id, product.slug, product.title, product.short_description, product.thumbnail_key
+    )
+    return ProductPage(head, store, _markup(body))
+
+
+def category_page(slug: str, sort: str, page: int) -> CategoryPage:
+    """Page ``page`` of category ``slug``'s products (and its subcategories') in ``sort``
+    order (a key of LIST_SORTS); raises NotFound, ValueError for another sort."""
+    if sort not in LIST_SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    return cached(f"category:{slug}:{sort}:{page}", lambda: _build_category_page(slug, sort, page))
+
+
+def _build_category_page(slug: str, sort: str, page: int) -> CategoryPage:
+    category = queries.category_by_slug(slug)
+    head = render_template(
+        "catalog/_category_head.html",
+        category=category,
+        trail=tuple((c.slug, c.name) for c in category.path),
+    )
+    results = render_template(
+        "catalog/_results.html",
+        page=queries.category_products(category, page, sort),
+        endpoint="catalog.category_GET",
+        args={"slug": category.slug, "sort": sort},
+    )
+    return CategoryPage(
+        category.name, category.slug, category.description, _markup(head), _markup(results)
+    )
+
+
+def storefront_page(slug: str, page: int) -> StorefrontPage:
+    """Page ``page`` of the approved store ``slug``'s live products; raises NotFound."""
+    return cached(f"store:{slug}:{page}", lambda: _build_storefront_page(slug, page))
+
+
+def _build_storefront_page(slug: str, page: int) -> StorefrontPage:
+    vendor: VendorProfile = public_vendor(slug)
+    results = render_template(
+        "catalog/_results.html",
+        page=queries.vendor_products(vendor, page),
+        endpoint="vendors.storefront_GET",
+        args={"slug": vendor.slug},
+    )
+    return StorefrontPage(
+        vendor.store_name, vendor.slug, vendor.bio or "", vendor.is_verified, _markup(results)
+    )
+
+
+def home_page() -> Markup:
+    """The home page's categories and product sections (a product appears in one only)."""
+    return cached("home", _build_home_sections)
+
+
+def _build_home_sections() -> Markup:
+    sections: dict[str, list[Product]] = queries.home_sections()
+    return _markup(
+        render_template(
+            "core/_home_sections.html", sections=sections, categories=queries.top_categories()
+        )
+    )
