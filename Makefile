@@ -64,11 +64,11 @@ bench: install-test system-deps
 	@for script in tests/bench/bench_*.py; do echo "# $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: install-test
-	$(BIN)/ruff check app jobs migrations tests wsgi.py
-	$(BIN)/ruff format --check app jobs migrations tests wsgi.py
+	$(BIN)/ruff check app demo jobs migrations tests wsgi.py
+	$(BIN)/ruff format --check app demo jobs migrations tests wsgi.py
 
 format: install-test
-	$(BIN)/ruff format app jobs tests wsgi.py
+	$(BIN)/ruff format app demo jobs tests wsgi.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
