@@ -101,3 +101,50 @@ def test_vendor_lists_admin_approves_shopper_finds(
     assert page.get_by_role("heading", name=TITLE, level=1).is_visible()
     assert page.locator(".price").inner_text() == "$19.00"
     assert page.js_errors == []
+
+
+LONG_WORD = "Supercalifragilisticexpialidocious" * 3
+LONG_NODES = [
+    "@n8n/n8n-nodes-langchain.textSplitterRecursiveCharacterTextSplitter",
+    "@acme-automation/n8n-nodes-enterprise.veryLongVendorSpecificNodeForSalesforceSync",
+    "n8n-nodes-base.httpRequest",
+]
+
+
+def test_catalog_pages_do_not_scroll_sideways_with_long_words(app, page, live_server, make_user):
+    """Long node types, titles, tags and store names wrap at a phone's and a laptop's width."""
+    from tests.catalog.factories import create_product, slug_of
+
+    create_category(app, "Ops")
+    long_fields = {
+        "category_slug": "ops",
+        "store_name": f"Store {LONG_WORD}",
+        "short_description": LONG_WORD,
+        "node_types": [*LONG_NODES, LONG_WORD],
+        "credentials_required": [LONG_WORD],
+    }
+    live = create_product(app, make_user, f"Live {LONG_WORD}", tags=["t" * 40], **long_fields)
+    waiting = create_product(
+        app, make_user, f"Waiting {LONG_WORD}", status="pending", **long_fields
+    )
+    with app.app_context():
+        from app.catalog.models import Product
+        from app.extensions import db
+
+        vendor_slug = db.session.get(Product, live).vendor.slug
+    admin = make_user("admin", first_name="Ada", last_name="Admin")
+    log_in(page, live_server, admin.email, "Ada Admin")
+    urls = [
+        f"/products/{slug_of(app, live)}",
+        "/categories/ops",
+        f"/vendors/{vendor_slug}",
+        "/",
+        "/admin/moderation",
+        f"/admin/moderation/{waiting}",
+    ]
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        for url in urls:
+            page.goto(f"{live_server}{url}")
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, f"{url} at {width} px is {scroll} px wide"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.catalog import pageviews
-from app.catalog.models import Product, ProductView
+from app.catalog.models import Product, ProductTransition, ProductView
 from app.extensions import db
 from app.vendors.models import VendorProfile
 from tests.catalog.factories import create_category, create_product, slug_of
@@ -480,3 +480,145 @@ def test_renaming_a_category_reindexes_its_listings(app, client, login_as, make_
     assert run_jobs() == 1
     body = client.get("/search?q=pager").get_data(as_text=True)
     assert "Incident response" in body and "Pager bot" in body
+
+
+# --- issue 13: the catalog's rough edges ------------------------------------------------------
+
+
+def test_submitting_an_incomplete_draft_shows_the_listing_with_what_is_missing(
+    app, client, login_as
+):
+    category_id = create_category(app, "Finance")
+    login_as("vendor")
+    product_id = _create(client, category_id, description_md="", short_description="")
+    for headers in ({}, HX):
+        response = _post(client, f"/vendor/products/{product_id}/submit", headers=headers)
+        assert response.status_code == 422
+        body = response.get_data(as_text=True)
+        assert "Invoice chaser" in body and "History" in body  # the listing's own page
+        assert "<li>Short description</li>" in body and "<li>Description</li>" in body
+        assert "Submit for review" in body
+    assert _product(app).status == "draft"
+
+
+def test_a_rejected_listing_says_why_and_can_be_copied_into_a_new_draft(
+    app, client, login_as, make_user
+):
+    category_id = create_category(app, "Finance")
+    vendor = login_as("vendor")
+    data = _form(client, category_id)
+    data["thumbnail"] = (io.BytesIO(_png()), "thumb.png")
+    response = client.post("/vendor/products/new", data=data, content_type="multipart/form-data")
+    product_id = int(response.headers["Location"].rsplit("/", 1)[-1])
+    _post(client, f"/vendor/products/{product_id}/submit")
+    _switch(client, login_as, "admin")
+    _post(client, f"/admin/products/{product_id}/reject", reason_codes=["policy"], note="Nope.")
+    _switch(client, login_as, "vendor", vendor)
+
+    page = client.get(f"/vendor/products/{product_id}").get_data(as_text=True)
+    assert "Why it was rejected" in page and "Nope." in page
+    assert "content or licence policy" in page and "Copy into a new draft" in page
+    assert client.post(f"/vendor/products/{product_id}/duplicate").status_code == 400  # CSRF
+    response = _post(client, f"/vendor/products/{product_id}/duplicate")
+    assert response.status_code == 303
+    copy_id = int(response.headers["Location"].rsplit("/", 1)[-1])
+    assert copy_id != product_id
+    with app.app_context():
+        original, copy = db.session.get(Product, product_id), db.session.get(Product, copy_id)
+        assert (original.status, copy.status) == ("rejected", "draft")
+        assert copy.slug != original.slug and copy.title == original.title
+        assert copy.thumbnail_key == original.thumbnail_key is not None
+        assert [t.name for t in copy.tags] == [t.name for t in original.tags]
+        history = db.session.scalars(
+            select(ProductTransition).where(ProductTransition.product_id == copy_id)
+        ).all()
+        assert [(t.from_status, t.to_status, t.note) for t in history] == [("", "draft", "")]
+    copied = client.get(f"/vendor/products/{copy_id}").get_data(as_text=True)
+    assert "Nope." not in copied and "Submit for review" in copied
+    # Only a rejected listing, and only the vendor's own.
+    assert _post(client, f"/vendor/products/{copy_id}/duplicate").status_code == 409
+    _switch(client, login_as, "vendor")
+    assert _post(client, f"/vendor/products/{product_id}/duplicate").status_code == 404
+
+
+def test_prices_read_the_same_everywhere(app, client, make_user):
+    create_category(app, "Ops")
+    yearly = create_product(
+        app,
+        make_user,
+        "Yearly only",
+        category_slug="ops",
+        price_type="subscription",
+        price_cents=0,
+        yearly_price_cents=39000,
+    )
+    both = create_product(
+        app,
+        make_user,
+        "Both periods",
+        category_slug="ops",
+        price_type="subscription",
+        price_cents=0,
+        monthly_price_cents=3900,
+        yearly_price_cents=39000,
+    )
+    pages = [
+        client.get(f"/products/{slug_of(app, yearly)}").get_data(as_text=True),
+        client.get("/categories/ops").get_data(as_text=True),
+        client.get("/").get_data(as_text=True),
+    ]
+    for page in pages:
+        assert "$390.00/year" in page and "$390.00/month" not in page
+        assert "$39.00/month or $390.00/year" in page or slug_of(app, both) not in page
+    with app.test_request_context():
+        from flask import render_template_string
+
+        rendered = render_template_string(
+            "{{ 1500|money }} {{ 1500|money('EUR') }} {{ 1500|money('CHF') }}"
+        )
+    assert rendered == "$15.00 €15.00 15.00 CHF"
+
+
+def test_moderators_read_labels_money_and_thumbnails_in_the_diff(app, client, login_as):
+    category_id = create_category(app, "Finance")
+    login_as("vendor")
+    data = _form(client, category_id, complexity="advanced", price="1234.50", currency="EUR")
+    data["thumbnail"] = (io.BytesIO(_png()), "thumb.png")
+    data["node_types"] = "n8n-nodes-base.httpRequest, @n8n/n8n-nodes-langchain.lmChatOpenAi"
+    response = client.post("/vendor/products/new", data=data, content_type="multipart/form-data")
+    product_id = int(response.headers["Location"].rsplit("/", 1)[-1])
+    _post(client, f"/vendor/products/{product_id}/submit")
+    key = _product(app).thumbnail_key
+    _switch(client, login_as, "admin")
+    review = client.get(f"/admin/moderation/{product_id}").get_data(as_text=True)
+    cells = " ".join(re.findall(r'<td class="diff-new pre-line">(.*?)</td>', review, re.S))
+    for label in ("n8n workflow", "One-time", "Advanced", "€1,234.50", "HTTP Request"):
+        assert label in cells, label
+    assert "OpenAI Chat Model" in cells
+    for raw in ("one_time", "n8n_workflow", "advanced", "1234.50", "lmChatOpenAi", key):
+        assert f">{raw}<" not in review and f"{raw}</td>" not in review, raw
+    assert f'<img class="diff-thumb" src="/media/products/{key.rsplit("/", 1)[-1]}"' in review
+
+
+def test_a_product_appears_once_on_the_home_page(app, client, make_user):
+    for n in range(3):
+        create_product(app, make_user, f"Star product {n}", is_featured=True, popularity=100 - n)
+    create_product(app, make_user, "Plain product", popularity=1)
+    home = client.get("/").get_data(as_text=True)
+    for title in ("Star product 0", "Star product 1", "Star product 2", "Plain product"):
+        assert home.count(f'<h3 class="product-card-title">{title}</h3>') == 1, title
+    assert home.index('id="h-featured"') < home.index("Star product 0") < home.index('id="h-new"')
+
+
+def test_node_types_show_by_their_display_names(app, client, make_user):
+    long_type = "@acme-automation/n8n-nodes-enterprise.veryLongVendorSpecificNodeForSalesforceSync"
+    product_id = create_product(
+        app,
+        make_user,
+        "Noded",
+        node_types=["n8n-nodes-base.httpRequest", "@n8n/n8n-nodes-langchain.agent", long_type],
+    )
+    page = client.get(f"/products/{slug_of(app, product_id)}").get_data(as_text=True)
+    names = "HTTP Request, AI Agent, Very Long Vendor Specific Node For Salesforce Sync"
+    assert f"<dt>Nodes</dt><dd>{names}</dd>" in page
+    assert "n8n-nodes-base.httpRequest" not in page and long_type not in page
