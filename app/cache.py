@@ -31,7 +31,9 @@ T = TypeVar("T")
 FRAGMENT_SECONDS = 60
 LOCAL_SIZE = 3000  # in-process entries at most (least recently used out)
 VERSION_KEY = "catalog-version"
-PREFIX = "fragment"
+# Entries are pickled page types (app/catalog/pages.py): bump the number when one of them
+# changes shape, so processes of the new release never read the old release's entries.
+PREFIX = "fragment:1"
 _MISSING = object()
 
 

@@ -326,3 +326,10 @@ def test_clean_list_folds_control_whitespace_in_tag_names():
 
     cleaned = clean_list(["data\x1fsync", "  slack\t bot ", "SLACK  BOT"], 10, 40)
     assert cleaned == ["data sync", "slack bot"]
+
+
+def test_list_sorts_are_the_one_definition():
+    from app.catalog.queries import SORTS
+    from app.sorting import LIST_SORTS
+
+    assert set(SORTS) == set(LIST_SORTS)  # each sort a menu shows has its ORDER BY
