@@ -16,7 +16,9 @@ from markupsafe import Markup
 from app.cache import cached
 from app.catalog import queries
 from app.catalog.content import node_labels
-from app.catalog.models import Product
+from app.catalog.models import Category, Product
+from app.errors import NotFound
+from app.extensions import db
 from app.search.services import more_like_this
 from app.sorting import LIST_SORTS
 from app.vendors.models import VendorProfile
@@ -45,6 +47,7 @@ class StoreLink:
     slug: str
     store_name: str
     is_verified: bool
+    bio: str
 
 
 @dataclass(frozen=True)
@@ -82,17 +85,14 @@ def product_page(slug: str) -> ProductPage:
 
 
 def _build_product_page(slug: str) -> ProductPage:
-    product = queries.public_product(slug)
-    vendor = product.vendor
-    store = StoreLink(vendor.id, vendor.user_id, vendor.slug, vendor.store_name, vendor.is_verified)
-    trail = tuple((c.slug, c.name) for c in product.category.path) if product.category else ()
+    product, tag_names = queries.public_product(slug)
+    store = _store_link(product.vendor_id)
     body = render_template(
         "catalog/_product.html",
         product=product,
         store=store,
-        vendor=vendor,
-        trail=trail,
-        tag_names=sorted((tag.name for tag in product.tags), key=str.lower),
+        trail=_category_trail(product.category_id),
+        tag_names=tag_names,
         node_names=node_labels(product.node_types or []),
         similar=more_like_this(product.id, limit=SIMILAR_PRODUCTS),
     )
@@ -100,6 +100,37 @@ def _build_product_page(slug: str) -> ProductPage:
         product.id, product.slug, product.title, product.short_description, product.thumbnail_key
     )
     return ProductPage(head, store, _markup(body))
+
+
+def _store_link(vendor_id: int) -> StoreLink:
+    """A store as its products' pages show it; many products share one (cached apart)."""
+
+    def build() -> StoreLink:
+        vendor = db.session.get(VendorProfile, vendor_id)
+        if vendor is None:
+            raise NotFound()
+        return StoreLink(
+            vendor.id,
+            vendor.user_id,
+            vendor.slug,
+            vendor.store_name,
+            vendor.is_verified,
+            vendor.bio or "",
+        )
+
+    return cached(f"store-link:{vendor_id}", build)
+
+
+def _category_trail(category_id: int | None) -> tuple[tuple[str, str], ...]:
+    """(slug, name) from the root category down to ``category_id``; () for none."""
+    if category_id is None:
+        return ()
+
+    def build() -> tuple[tuple[str, str], ...]:
+        category = db.session.get(Category, category_id)
+        return tuple((c.slug, c.name) for c in category.path) if category else ()
+
+    return cached(f"trail:{category_id}", build)
 
 
 def category_page(slug: str, sort: str, page: int) -> CategoryPage:
@@ -113,9 +144,7 @@ def category_page(slug: str, sort: str, page: int) -> CategoryPage:
 def _build_category_page(slug: str, sort: str, page: int) -> CategoryPage:
     category = queries.category_by_slug(slug)
     head = render_template(
-        "catalog/_category_head.html",
-        category=category,
-        trail=tuple((c.slug, c.name) for c in category.path),
+        "catalog/_category_head.html", category=category, trail=_category_trail(category.id)
     )
     results = render_template(
         "catalog/_results.html",

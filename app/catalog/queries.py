@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
-from app.catalog.models import Category, Product, ProductStatus
+from app.catalog.models import Category, Product, ProductStatus, Tag, product_tags
 from app.errors import NotFound
 from app.extensions import db
 from app.pagination import Page, paginate
@@ -32,19 +32,31 @@ def _public() -> Any:
     )
 
 
-def public_product(slug: str) -> Product:
-    """An approved product by slug, with its store, category and tags; NotFound otherwise
-    (drafts are never public)."""
-    product = db.session.scalar(
-        select(Product)
-        .where(Product.status == ProductStatus.APPROVED, Product.slug == slug)
-        .options(
-            joinedload(Product.vendor), joinedload(Product.category), selectinload(Product.tags)
-        )
+# The tag names come in the product's round trip, joined by a separator no tag name holds
+# (clean_list folds it away as whitespace). The store and the category trail are cached apart
+# (app/catalog/pages.py), not joined: loading three more rows through the ORM cost half as
+# much again as the product.
+TAG_SEPARATOR = "\x1f"
+
+
+def public_product(slug: str) -> tuple[Product, list[str]]:
+    """An approved product by slug and its tag names, sorted; NotFound otherwise (drafts are
+    never public)."""
+    tag_names = (
+        select(func.aggregate_strings(Tag.name, TAG_SEPARATOR))
+        .join(product_tags, product_tags.c.tag_id == Tag.id)
+        .where(product_tags.c.product_id == Product.id)
+        .scalar_subquery()
     )
-    if product is None:
+    row = db.session.execute(
+        select(Product, tag_names).where(
+            Product.status == ProductStatus.APPROVED, Product.slug == slug
+        )
+    ).one_or_none()
+    if row is None:
         raise NotFound()
-    return product
+    product, joined = row
+    return product, sorted(joined.split(TAG_SEPARATOR), key=str.lower) if joined else []
 
 
 def home_sections(limit: int = 8) -> dict[str, list[Product]]:

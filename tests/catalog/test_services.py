@@ -323,8 +323,9 @@ def test_vendor_actions_follow_the_flow(ctx, make_user, category_id):
 
 def test_clean_list_folds_control_whitespace_in_tag_names():
     from app.catalog.content import clean_list
+    from app.catalog.queries import TAG_SEPARATOR
 
-    cleaned = clean_list(["data\x1fsync", "  slack\t bot ", "SLACK  BOT"], 10, 40)
+    cleaned = clean_list([f"data{TAG_SEPARATOR}sync", "  slack\t bot ", "SLACK  BOT"], 10, 40)
     assert cleaned == ["data sync", "slack bot"]
 
 
