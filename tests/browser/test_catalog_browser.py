@@ -103,7 +103,7 @@ def test_vendor_lists_admin_approves_shopper_finds(
     assert page.js_errors == []
 
 
-LONG_WORD = "Supercalifragilisticexpialidocious" * 3
+LONG_WORD = "Supercalifragilisticexpialidocious" * 2  # fits every column, PostgreSQL too
 LONG_NODES = [
     "@n8n/n8n-nodes-langchain.textSplitterRecursiveCharacterTextSplitter",
     "@acme-automation/n8n-nodes-enterprise.veryLongVendorSpecificNodeForSalesforceSync",
