@@ -56,6 +56,7 @@ class Config:
     storage_dir: str
     s3_bucket: str | None
     s3_endpoint_url: str | None
+    s3_region: str | None
     clamd_socket: str | None
     clamd_host: str | None
     clamd_port: int
@@ -122,6 +123,8 @@ class Config:
             storage_dir=env.get("STORAGE_DIR") or str(Path(instance_path) / "storage"),
             s3_bucket=env.get("S3_BUCKET") or None,
             s3_endpoint_url=env.get("S3_ENDPOINT_URL") or None,
+            # Unset: boto3's own chain (AWS_DEFAULT_REGION, ~/.aws/config) picks the region.
+            s3_region=env.get("S3_REGION") or None,
             clamd_socket=env.get("CLAMD_SOCKET") or None,
             clamd_host=env.get("CLAMD_HOST") or None,
             clamd_port=_int(env, "CLAMD_PORT", 3310),

@@ -1,18 +1,25 @@
-"""Real services the tests start: redis-server on a free port, an SMTP server on loopback."""
+"""Real services the tests start: redis-server on a free port, an SMTP server on loopback, an
+S3-compatible server (moto's server mode) and a live HTTP server for an app."""
 
 from __future__ import annotations
 
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from flask import Flask
+from werkzeug.serving import make_server
 
 
 def free_port() -> int:
@@ -120,3 +127,53 @@ class SmtpServer:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
+
+
+class MotoServer:
+    """moto's S3-compatible server in a process of its own (``python -m moto.server``)."""
+
+    # moto accepts any credentials; boto3 needs some to sign with.
+    ENV = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # Never read the host's own AWS files or ask an instance-metadata service.
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[str]:
+    """``app`` served over HTTP on a free loopback port (threaded); yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
