@@ -21,7 +21,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, Response, abort, current_app, has_request_context, make_response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.utils import secure_filename
 
 from app.config import ConfigError
@@ -177,7 +177,7 @@ class DownloadSigner:
     """App-signed download tokens: key, filename and expiry, signed with the secret key."""
 
     def __init__(self, secret_key: str):
-        self._serializer = URLSafeTimedSerializer(secret_key, salt="storage.download")
+        self._serializer = URLSafeSerializer(secret_key, salt="storage.download")
 
     def sign(self, key: str, filename: str, expires_in: int, now: float | None = None) -> str:
         expires = int((time.time() if now is None else now) + _check_expiry(expires_in))
