@@ -14,11 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote
 
-import boto3
 import flask
-from boto3.exceptions import S3UploadFailedError
-from boto3.s3.transfer import TransferConfig
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, Response, abort, current_app, has_request_context, make_response
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -271,8 +267,13 @@ class S3Storage:
     """Objects in one S3 (or S3-compatible) bucket; downloads through presigned GETs."""
 
     def __init__(self, bucket: str, client: Any):
+        # boto3 takes about a third of a second and 10 MB to import: only S3 set-ups pay.
+        from boto3.exceptions import S3UploadFailedError
+        from boto3.s3.transfer import TransferConfig
+
         self.bucket = bucket
         self.client = client
+        self._failures = (BotoCoreError, ClientError, S3UploadFailedError, OSError)
         # Large files go up in 16 MiB parts, a few at a time, each read from the disk as it
         # is sent.
         self.transfer = TransferConfig(
@@ -284,6 +285,9 @@ class S3Storage:
     @classmethod
     def connect(cls, bucket: str, endpoint_url: str | None, region: str | None) -> S3Storage:
         """A client from boto3's own chain (AWS_* variables, shared files, instance roles)."""
+        import boto3
+        from botocore.config import Config as BotoConfig
+
         config = BotoConfig(
             signature_version="s3v4",
             connect_timeout=5,
@@ -318,7 +322,7 @@ class S3Storage:
                 ExtraArgs={"ContentType": content_type},
                 Config=self.transfer,
             )
-        except (BotoCoreError, ClientError, S3UploadFailedError, OSError) as exc:
+        except self._failures as exc:
             raise StorageError() from exc
 
     def put(self, key: str, data: bytes, content_type: str) -> None:

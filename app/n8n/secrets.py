@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from app.n8n.pointer import join, resolve, split
@@ -358,6 +359,10 @@ def scan_document(document: Any) -> list[SecretFinding]:
     return findings
 
 
+# The pair rules look at this many matches per string: real strings hold a handful, and a
+# hostile one repeating a pattern thousands of times must not cost a Python loop per copy.
+_MAX_PAIRS = 64
+
 # Shorter strings are never judged; a hard-coded credential value may be shorter than a key.
 _MIN_LENGTH = {_PLAIN: 8, _REFERENCES: 8, _CREDENTIAL: 6, _PINNED: 6}
 
@@ -432,7 +437,7 @@ def _cookie_hits(text: str) -> list[tuple[str, float, int, int]]:
     """Session values in a Cookie or Set-Cookie header: ``name=value`` pairs split by ";"."""
     hits = []
     offset = 0
-    for part in text.split(";"):
+    for part in text.split(";", _MAX_PAIRS)[:_MAX_PAIRS]:
         name, sep, value = part.partition("=")
         start = offset + len(name) + len(sep)
         offset += len(part) + 1
@@ -465,15 +470,15 @@ def _pair_hits(text: str) -> list[tuple[str, float, int, int]]:
     credentials encoded in code. Gated by plain substring tests, which cost next to nothing."""
     hits = []
     if ";" in text and "=" in text:
-        for match in _CONNECTION_STRING.finditer(text):
+        for match in islice(_CONNECTION_STRING.finditer(text), _MAX_PAIRS):
             if _is_literal_password(match.group(2)):
                 hits.append(("connection_string", 0.85, *match.span(2)))
     if "-u" in text:
-        for match in _CURL_USER.finditer(text):
+        for match in islice(_CURL_USER.finditer(text), _MAX_PAIRS):
             if _is_literal_password(match.group(2)):
                 hits.append(("basic_auth", 0.85, *match.span(2)))
     if _has_encoder(text):
-        for match in _ENCODED_PAIR.finditer(text):
+        for match in islice(_ENCODED_PAIR.finditer(text), _MAX_PAIRS):
             if _is_literal_password(match.group(3)):
                 hits.append(("basic_auth", 0.85, *match.span(3)))
     return hits
@@ -485,7 +490,7 @@ def _has_encoder(text: str) -> bool:
 
 def _url_credential_hits(text: str) -> list[tuple[str, float, int, int]]:
     hits = []
-    for match in _URL_AUTHORITY.finditer(text):
+    for match in islice(_URL_AUTHORITY.finditer(text), _MAX_PAIRS):
         authority = match.group(1)
         at = authority.rfind("@")
         colon = authority.find(":", 0, max(at, 0))
