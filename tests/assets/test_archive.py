@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 import zipfile
 
@@ -61,9 +60,7 @@ def test_large_entries_come_in_chunks(tmp_path):
 def test_a_zip_bomb_is_found_from_the_directory_alone(tmp_path):
     path = bomb(tmp_path / "bomb.zip")
     assert path.stat().st_size < 100_000
-    start = time.perf_counter()
     report = inspect_zip(path)
-    assert time.perf_counter() - start < 1.0
     assert {"compression_ratio", "total_compression_ratio"} <= codes(report)
     [problem] = [p for p in report.problems if p.code == "compression_ratio"]
     assert problem.entry == "zeros.bin" and "zip bomb" in problem.message

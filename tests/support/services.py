@@ -228,7 +228,8 @@ class ClamdServer:
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
-        while not (os.path.exists(self.socket_path) and _listens(self.port)):
+        # The socket file appears at bind(), before clamd listens: connect to both instead.
+        while not (_accepts_unix(self.socket_path) and _listens(self.port)):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 log = (self.dir / "clamd.log").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"clamd did not start:\n{log}")
@@ -253,6 +254,16 @@ class ClamdServer:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _accepts_unix(path: str) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        try:
+            sock.connect(path)
+        except OSError:
+            return False
+    return True
 
 
 def _listens(port: int) -> bool:
