@@ -40,12 +40,14 @@ seed: install
 test: install-test system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Debian packages the tests start or drive: redis-server (a private server per run) and
-# chromium (headless, driven by Playwright). Installed only when missing; needs root.
+# Debian packages the tests start or drive: redis-server (a private server per run),
+# chromium (headless, driven by Playwright) and clamav-daemon (a private clamd with a test
+# signature database, offline). Installed only when missing; needs root.
 system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -x /usr/sbin/clamd || missing="$$missing clamav-daemon"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

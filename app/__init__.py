@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
     from app.queue import init_redis
     from app.security import configure_logging
+    from app.storage import init_app as init_storage
 
     configure_logging(app)
     db.init_app(app)
@@ -69,6 +70,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     init_redis(app)
+    init_storage(app)
 
     from app.accounts.models import User
 
@@ -94,10 +96,19 @@ def register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.catalog.views import bp as catalog_bp
     from app.core.views import bp as core_bp
+    from app.downloads.views import bp as downloads_bp
     from app.search.views import bp as search_bp
     from app.vendors.views import bp as vendors_bp
 
-    for blueprint in (core_bp, accounts_bp, catalog_bp, vendors_bp, search_bp, admin_bp):
+    for blueprint in (
+        core_bp,
+        accounts_bp,
+        catalog_bp,
+        vendors_bp,
+        search_bp,
+        admin_bp,
+        downloads_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

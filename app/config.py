@@ -46,7 +46,6 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
 # Setting one would silently fall back to the development part (S3_BUCKET set, files written
 # to local disk), so the app refuses to start instead, until the issue that builds it lands.
 NOT_BUILT: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("S3 storage", ("S3_BUCKET", "S3_ENDPOINT_URL")),
     ("Virus scanning with clamd", ("CLAMD_SOCKET", "CLAMD_HOST", "CLAMD_PORT")),
     ("Stripe payments", ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE")),
 )
@@ -71,6 +70,9 @@ class Config:
     mail_from: str
     smtp_url: str | None
     storage_dir: str
+    s3_bucket: str | None
+    s3_endpoint_url: str | None
+    s3_region: str | None
     search_index_dir: str
     search_refresh_seconds: float
     ratelimit_storage_uri: str
@@ -130,6 +132,10 @@ class Config:
             mail_from=env.get("MAIL_FROM", "Autopilot Monster <no-reply@autopilot.monster>"),
             smtp_url=env.get("SMTP_URL") or None,
             storage_dir=env.get("STORAGE_DIR") or str(Path(instance_path) / "storage"),
+            s3_bucket=env.get("S3_BUCKET") or None,
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL") or None,
+            # Unset: boto3's own chain (AWS_DEFAULT_REGION, ~/.aws/config) picks the region.
+            s3_region=env.get("S3_REGION") or None,
             search_index_dir=env.get("SEARCH_INDEX_DIR") or str(Path(instance_path) / "search"),
             # Tests write the index from worker processes and read it at once.
             search_refresh_seconds=_seconds(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+import math
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 from app.errors import DomainError
 from app.storage import content_key, get_storage
@@ -12,6 +13,10 @@ from app.storage import content_key, get_storage
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "GIF"})
 # Decompression bombs: a tiny file that claims a huge canvas is refused before decoding.
 MAX_PIXELS = 40_000_000
+# Watermarks: text this share of the shorter side high, tilted, repeated, half transparent.
+_MARK_HEIGHT = 1 / 16
+_MARK_ANGLE = 30
+_MARK_CHARS = 80
 
 
 class InvalidImage(DomainError):
@@ -54,11 +59,72 @@ def normalise_image(
     return out.getvalue()
 
 
+def watermark_png(data: bytes, text: str) -> bytes:
+    """``data`` (a PNG, as normalise_image makes them) with ``text`` stamped across it.
+
+    Rows of the text, tilted and repeated over the whole picture, white with a dark outline
+    at about a third opacity, so the mark shows on light and dark screenshots alike and a
+    crop cannot leave it out. The pixels are changed, so nothing can take the mark off.
+    """
+    text = " ".join(text.split())[:_MARK_CHARS]
+    if not text:
+        raise ValueError("a watermark needs some text")
+    with Image.open(io.BytesIO(data)) as opened:
+        base = opened.convert("RGBA")
+    width, height = base.size
+    size = max(12, round(min(width, height) * _MARK_HEIGHT))
+    font = ImageFont.load_default(size=size)
+    stroke = max(1, size // 14)
+    # The text is drawn and turned once, then laid like tiles on a tilted grid.
+    probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
+    left, top, right, bottom = probe.textbbox((0, 0), text, font=font, stroke_width=stroke)
+    tile = Image.new("RGBA", (right - left, bottom - top), (0, 0, 0, 0))
+    ImageDraw.Draw(tile).text(
+        (-left, -top),
+        text,
+        font=font,
+        fill=(255, 255, 255, 96),
+        stroke_width=stroke,
+        stroke_fill=(0, 0, 0, 72),
+    )
+    step_x, step_y = tile.width + 3 * size, round(3.2 * size)
+    tile = tile.rotate(_MARK_ANGLE, expand=True, resample=Image.Resampling.BICUBIC)
+    # A margin of one tile all round keeps every paste inside the layer.
+    margin_x, margin_y = tile.width, tile.height
+    layer = Image.new("RGBA", (width + 2 * margin_x, height + 2 * margin_y), (0, 0, 0, 0))
+    turn = math.radians(_MARK_ANGLE)
+    cos, sin = math.cos(turn), math.sin(turn)
+    reach = math.hypot(width, height) / 2 + max(step_x, step_y)
+    centre_x, centre_y = margin_x + width / 2, margin_y + height / 2
+    for row in range(-math.ceil(reach / step_y), math.ceil(reach / step_y) + 1):
+        shift = step_x / 2 if row % 2 else 0.0
+        for column in range(-math.ceil(reach / step_x), math.ceil(reach / step_x) + 1):
+            along, across = column * step_x + shift, row * step_y
+            # Image y grows downwards; rotate() turns counter-clockwise as seen.
+            x = centre_x + along * cos + across * sin - tile.width / 2
+            y = centre_y - along * sin + across * cos - tile.height / 2
+            if -tile.width < x - margin_x < width and -tile.height < y - margin_y < height:
+                layer.alpha_composite(tile, (round(x), round(y)))
+    layer = layer.crop((margin_x, margin_y, margin_x + width, margin_y + height))
+    stamped = Image.alpha_composite(base, layer).convert("RGB")
+    out = io.BytesIO()
+    stamped.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 def store_image(
-    prefix: str, data: bytes, max_bytes: int, size: tuple[int, int], crop: bool = False
+    prefix: str,
+    data: bytes,
+    max_bytes: int,
+    size: tuple[int, int],
+    crop: bool = False,
+    watermark: str | None = None,
 ) -> str:
-    """Normalise ``data`` and store it under a content-hash key; return the key."""
+    """Normalise ``data`` (stamped with ``watermark`` when given) and store it under a
+    content-hash key; return the key."""
     encoded = normalise_image(data, max_bytes, size, crop)
+    if watermark:
+        encoded = watermark_png(encoded, watermark)
     key = content_key(prefix, encoded, ".png")
     get_storage().put(key, encoded, "image/png")
     return key

@@ -21,7 +21,7 @@ from app.extensions import db, limiter
 from app.queue import QUEUES, get_queue
 from app.timeutil import utcnow
 from app.vendors.models import VendorProfile
-from tests.support.services import RedisServer, SmtpServer
+from tests.support.services import ClamdServer, MotoServer, RedisServer, SmtpServer
 
 PASSWORD = "correct-horse-battery-9"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
@@ -41,6 +41,36 @@ def smtp_server() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[MotoServer]:
+    """An S3-compatible server on loopback, with AWS_* set so that boto3's own chain finds
+    credentials and a region while it runs."""
+    server = MotoServer()
+    server.start()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in MotoServer.ENV.items():
+            patch.setenv(name, value)
+        yield server
+    server.stop()
+
+
+def start_clamd(**kwargs) -> ClamdServer:
+    """A started private clamd (see ClamdServer); skips the test when clamd is missing."""
+    try:
+        server = ClamdServer(**kwargs)
+    except FileNotFoundError:
+        pytest.skip("clamd is not installed (make test installs the clamav-daemon package)")
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def clamd_server() -> Iterator[ClamdServer]:
+    server = start_clamd()
+    yield server
+    server.close()
 
 
 def _database_url(tmp: str) -> str:

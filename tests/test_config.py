@@ -134,8 +134,6 @@ def test_pages_have_no_inline_scripts_or_styles(client):
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("S3_BUCKET", "uploads", "S3 storage is not built yet; unset S3_BUCKET"),
-        ("S3_ENDPOINT_URL", "http://127.0.0.1:9000", "unset S3_ENDPOINT_URL"),
         ("CLAMD_SOCKET", "/run/clamav/clamd.ctl", "clamd is not built yet; unset CLAMD_SOCKET"),
         ("CLAMD_HOST", "127.0.0.1", "unset CLAMD_HOST"),
         ("CLAMD_PORT", "3310", "unset CLAMD_PORT"),

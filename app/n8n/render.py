@@ -108,6 +108,17 @@ class RenderOptions:
     max_nodes: int = 400
     max_stickies: int = 100
     max_edges: int = 2_000
+    # Text repeated across the canvas on top of everything ("Autopilot Monster · preview").
+    # It is SVG content, so it survives the file being opened on its own, and no page's CSS
+    # reaches into an SVG shown with <img>.
+    watermark: str | None = None
+
+
+# The watermark: about this many pixels high once the SVG is scaled to fit, tilted this much.
+_MARK_PIXELS = 26.0
+_MARK_ANGLE = -30
+_MARK_CHARS = 80
+_MARK_MAX_TEXTS = 240
 
 
 def render_svg(workflow: Workflow, options: RenderOptions | None = None) -> str:
@@ -147,6 +158,8 @@ def render_svg(workflow: Workflow, options: RenderOptions | None = None) -> str:
     parts += (_sticky(note, palette) for note in note_boxes)
     parts += _edges(resolved, by_index, palette)
     parts += (_node(box, palette) for box in node_boxes)
+    if options.watermark:
+        parts.append(_watermark(options.watermark, left, top, width, height, scale, palette))
     if hidden or hidden_edges:
         more = [f"+{hidden} more nodes"] if hidden else []
         more += [f"+{hidden_edges} more connections"] if hidden_edges else []
@@ -156,6 +169,39 @@ def render_svg(workflow: Workflow, options: RenderOptions | None = None) -> str:
         )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def _watermark(
+    mark: str, left: float, top: float, width: float, height: float, scale: float, palette: Palette
+) -> str:
+    """Rows of ``mark`` over the whole canvas, tilted, faint, in the theme's text colour.
+
+    Drawn as a grid covering the canvas's circumscribed square, so the tilted rows reach
+    every corner; the font grows as the SVG is scaled down, so the mark stays legible.
+    """
+    text = escape(mark[:_MARK_CHARS])
+    size = _MARK_PIXELS / scale
+    step_x = (len(mark[:_MARK_CHARS]) * 0.62 + 4) * size
+    step_y = size * 3.2
+    cx, cy = left + width / 2, top + height / 2
+    side = (width**2 + height**2) ** 0.5
+    columns = int(side / step_x) + 2
+    rows = int(side / step_y) + 2
+    while columns * rows > _MARK_MAX_TEXTS:
+        step_x, step_y = step_x * 1.2, step_y * 1.2
+        columns, rows = int(side / step_x) + 2, int(side / step_y) + 2
+    texts = []
+    for row in range(rows):
+        y = cy - side / 2 + row * step_y
+        shift = step_x / 2 if row % 2 else 0.0
+        for column in range(columns):
+            x = cx - side / 2 - shift + column * step_x
+            texts.append(f'<text x="{_n(x)}" y="{_n(y)}">{text}</text>')
+    return (
+        f'<g class="n8n-watermark" transform="rotate({_MARK_ANGLE} {_n(cx)} {_n(cy)})"'
+        f' font-size="{_n(size)}" font-weight="700" fill="{palette.text}" fill-opacity="0.13"'
+        f' pointer-events="none">{"".join(texts)}</g>'
+    )
 
 
 def _drawable(workflow: Workflow, drawn_ids: set[int]) -> list[Link]:

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from app.n8n.pointer import join, resolve, split
@@ -128,15 +129,24 @@ _RULES = (
         "bearer_token", re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/-]{16,2000}=*)"), 0.85, group=1
     ),
     _Rule("basic_auth", re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{8,1000}={0,2})"), 0.9, group=1),
-    _Rule(
-        "url_credentials",
-        re.compile(
-            r"(?i)\b[a-z][a-z0-9+.-]{1,15}://[^\s:/@'\"<>{}]{1,64}:([^\s/@'\"<>{}]{1,128})@[A-Za-z0-9\[]"
-        ),
-        0.9,
-        group=1,
-        span_group=1,
-    ),
+)
+# scheme://user:password@host: the authority is the text up to the path; its userinfo ends at
+# the last "@" (an unencoded "@" in a password is common) and the password after the first ":".
+_URL_AUTHORITY = re.compile(r"(?i)\b[a-z][a-z0-9+.-]{1,15}://([^\s/?#'\"<>{}`\\]{3,320})")
+# Server=...;User ID=...;Password=...; (ADO.NET, ODBC) and Azure's AccountKey=/SharedAccessKey=.
+_CONNECTION_STRING = re.compile(
+    r"(?i)(?:^|[;\s'\"])(password|pwd|accountkey|sharedaccesskey)\s*=\s*([^;'\"\s]{6,256})"
+)
+# curl -u user:password, and Basic credentials built in code from a literal "user:password".
+_CURL_USER = re.compile(r"""(?:^|\s)(?:-u|--user)(?:\s+|=)['"]?([^\s:'"]{1,64}):([^\s'"]{1,128})""")
+_ENCODED_PAIR = re.compile(
+    r"""(?:\bbtoa|\bBuffer\.from|\bb64encode)\(\s*b?(['"`])([^'"`\s:]{1,64}):([^'"`\s]{1,128})\1"""
+)
+# Authorization: <scheme> <credentials> for schemes other than Bearer and Basic (Token, Bot,
+# SSWS, ...), judged where the field names the header.
+_AUTH_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_-]{1,20})\s+(\S{8,2000})\s*$")
+_COOKIE_ATTRIBUTES = frozenset(
+    {"path", "domain", "expires", "max-age", "samesite", "httponly", "secure", "priority"}
 )
 # Cheap gate: a string with none of these cannot match a vendor rule.
 _ANCHOR = re.compile(
@@ -229,6 +239,71 @@ _PLACEHOLDER_WORDS = (
 _PLACEHOLDER_PASSWORDS = frozenset(
     {"password", "pass", "pwd", "secret", "changeme", "admin", "root", "test", "user", "guest"}
 )
+# pinData holds what real runs returned: there a session id or a typed password is a value.
+_SESSION_EXACT = frozenset(
+    {"sid", "sessid", "jsessionid", "phpsessid", "connectsid", "csrf", "csrftoken", "xsrftoken"}
+)
+_PASSWORD_PARTS = ("password", "passwd", "passphrase", "pwd", "pass")
+# In a credentials object these name the account, not its secret.
+_IDENTITY_FIELDS = frozenset(
+    {
+        "id",
+        "name",
+        "user",
+        "username",
+        "userid",
+        "login",
+        "email",
+        "mail",
+        "host",
+        "hostname",
+        "server",
+        "domain",
+        "region",
+        "port",
+        "database",
+        "db",
+        "schema",
+        "account",
+        "accountid",
+        "accountname",
+        "tenant",
+        "tenantid",
+        "clientid",
+        "appid",
+        "applicationid",
+        "url",
+        "baseurl",
+        "endpoint",
+        "protocol",
+        "ssl",
+        "sslmode",
+        "authtype",
+        "authentication",
+        "scope",
+        "scopes",
+        "environment",
+        "realm",
+        "organization",
+        "org",
+        "orgid",
+        "project",
+        "projectid",
+        "type",
+        "version",
+        "sender",
+        "from",
+    }
+)
+
+# Where a string sits decides how it is judged.
+_PLAIN = "plain"
+# A node's ``credentials`` object: its string values are references by name.
+_REFERENCES = "references"
+# Inside one credential entry: anything but the {id, name} reference is a hard-coded value.
+_CREDENTIAL = "credential"
+# pinData: data pinned from real runs.
+_PINNED = "pinned"
 
 
 def scan_document(document: Any) -> list[SecretFinding]:
@@ -238,17 +313,22 @@ def scan_document(document: Any) -> list[SecretFinding]:
     query parameters, Set fields) a value is judged by its sibling ``name``, where the meaning
     lives. A member name that is itself a secret is reported once for the whole member and
     not descended into, so no reported pointer ever spells it.
+
+    Where a string sits matters too. Under ``pinData`` (what real runs returned) session ids
+    and typed passwords count as secrets. Under a node's ``credentials``, string values are
+    references by name, and inside one credential entry every value but the ``{id, name}``
+    reference and the account's identity (user, host, ...) is a hard-coded secret.
     """
     if isinstance(document, str):
         return [SecretFinding("", *hit) for hit in _scan_string(document, "")]
     findings: list[SecretFinding] = []
     if not isinstance(document, dict | list):
         return findings
-    # (container, its pointer, the field name its strings are judged by, a credentials map?)
-    stack: list[tuple[Any, str, str, bool]] = [(document, "", "", False)]
+    # (container, its pointer, the field name its strings are judged by, where it sits)
+    stack: list[tuple[Any, str, str, str]] = [(document, "", "", _PLAIN)]
     while stack:
-        value, pointer, field, credential_map = stack.pop()
-        children: list[tuple[Any, str, str, bool]] = []
+        value, pointer, field, place = stack.pop()
+        children: list[tuple[Any, str, str, str]] = []
         if isinstance(value, dict):
             label = value.get("name")
             if not isinstance(label, str):
@@ -256,51 +336,119 @@ def scan_document(document: Any) -> list[SecretFinding]:
                 label = key_label if isinstance(key_label, str) else ""
             for position, (key, item) in enumerate(value.items()):
                 if len(key) >= 8 and _ANCHOR.search(key):
-                    hits = _scan_string(key, "", vendor_only=True)
+                    hits = _scan_string(key, "", place=_REFERENCES)
                     if hits:
                         findings.extend(SecretFinding(pointer, *hit, position) for hit in hits)
                         continue
                 name = label if key == "value" and label else key
-                if isinstance(item, str) and len(item) >= 8:
-                    # A credential reference by name ({"slackApi": "My Slack"}) is no value.
-                    hits = _scan_string(item, name, vendor_only=credential_map)
+                if isinstance(item, str) and len(item) >= _MIN_LENGTH[place]:
+                    hits = _scan_string(item, name, place=place)
                     findings.extend(SecretFinding(join(pointer, key), *hit) for hit in hits)
                 elif isinstance(item, dict | list) and item:
-                    children.append((item, join(pointer, key), name, key == "credentials"))
+                    inner = place if place == _PINNED else _inner(place, key, item)
+                    children.append((item, join(pointer, key), name, inner))
         else:
             for index, item in enumerate(value):
-                if isinstance(item, str) and len(item) >= 8:
-                    hits = _scan_string(item, field)
+                if isinstance(item, str) and len(item) >= _MIN_LENGTH[place]:
+                    hits = _scan_string(item, field, place=place)
                     findings.extend(SecretFinding(f"{pointer}/{index}", *hit) for hit in hits)
                 elif isinstance(item, dict | list) and item:
-                    children.append((item, f"{pointer}/{index}", field, False))
+                    children.append((item, f"{pointer}/{index}", field, place))
         # Reversed so that containers are visited in document order.
         stack.extend(reversed(children))
     return findings
 
 
-def _scan_string(
-    text: str, field: str, *, vendor_only: bool = False
-) -> list[tuple[str, float, int, int]]:
-    """(kind, confidence, start, end) per secret in ``text``, judged by the ``field`` it sits in.
+# The pair rules look at this many matches per string: real strings hold a handful, and a
+# hostile one repeating a pattern thousands of times must not cost a Python loop per copy.
+_MAX_PAIRS = 64
 
-    ``vendor_only`` (member names, credential references) applies the vendor rules alone.
+# Shorter strings are never judged; a hard-coded credential value may be shorter than a key.
+_MIN_LENGTH = {_PLAIN: 8, _REFERENCES: 8, _CREDENTIAL: 6, _PINNED: 6}
+
+
+def _inner(place: str, key: str, item: Any) -> str:
+    """Where the members of ``item``, found under ``key`` in a container at ``place``, sit."""
+    if place == _PLAIN:
+        if key == "pinData":
+            return _PINNED
+        if key == "credentials" and isinstance(item, dict):
+            return _REFERENCES
+        return _PLAIN
+    if place == _REFERENCES:
+        return _CREDENTIAL
+    return place
+
+
+def _scan_string(
+    text: str, field: str, *, place: str = _PLAIN
+) -> list[tuple[str, float, int, int]]:
+    """(kind, confidence, start, end) per secret in ``text``, judged by the ``field`` it sits
+    in and the ``place`` of its container (see scan_document).
+
+    References (member names, credential references by name) and a credential's identity
+    fields (user, host, ...) get the vendor rules alone.
     """
-    if len(text) < 8:
+    if len(text) < _MIN_LENGTH[place]:
         return []
     text = text[:MAX_SCAN_CHARS]
     hits: list[tuple[str, float, int, int]] = []
     if _ANCHOR.search(text):
         hits += _vendor_hits(text)
-    if vendor_only:
+    if ";" in text and "=" in text or "-u" in text or "(" in text and _has_encoder(text):
+        hits += _pair_hits(text)
+    if place == _REFERENCES:
         return _dedupe(hits)
-    if not hits and _is_sensitive(field) and _looks_random(text):
-        hits.append((_generic_kind(text), _generic_confidence(text), 0, len(text)))
+    traits = _traits(field)
+    if place == _CREDENTIAL and traits & _IDENTITY:
+        return _dedupe(hits)
+    if traits & _COOKIE:
+        hits += _cookie_hits(text)
+    if not hits and (traits & _JUDGED or place in (_CREDENTIAL, _PINNED)):
+        hits += _field_hits(text, traits, place)
     if ("=" in text or ":" in text) and _KEYWORD.search(text):
         hits += _assignment_hits(text)
     if "+" in text:
         hits += _concatenation_hits(text)
     return _dedupe(hits) if len(hits) > 1 else hits
+
+
+def _field_hits(text: str, traits: int, place: str) -> list[tuple[str, float, int, int]]:
+    """A whole value that is a secret because of the field it fills (``traits``)."""
+    whole = len(text)
+    if traits & _SENSITIVE and _looks_random(text):
+        return [(_generic_kind(text), _generic_confidence(text), 0, whole)]
+    if place == _PINNED:
+        if traits & _SESSION and _looks_like_session(text):
+            return [("session_token", 0.8, 0, whole)]
+        if traits & _PASSWORD and _is_typed_password(text):
+            return [("password", 0.8, 0, whole)]
+    if traits & _AUTHORIZATION:
+        match = _AUTH_SCHEME.match(text)
+        scheme = match.group(1).lower() if match else "bearer"
+        if match and scheme not in ("bearer", "basic") and _looks_random(match.group(2)):
+            return [("authorization_header", 0.85, *match.span(2))]
+    if place == _CREDENTIAL and _is_typed_password(text):
+        return [("credential_value", 0.85, 0, whole)]
+    return []
+
+
+def _cookie_hits(text: str) -> list[tuple[str, float, int, int]]:
+    """Session values in a Cookie or Set-Cookie header: ``name=value`` pairs split by ";"."""
+    hits = []
+    offset = 0
+    for part in text.split(";", _MAX_PAIRS)[:_MAX_PAIRS]:
+        name, sep, value = part.partition("=")
+        start = offset + len(name) + len(sep)
+        offset += len(part) + 1
+        name = name.strip().lower()
+        if not sep or not name or name in _COOKIE_ATTRIBUTES:
+            continue
+        stripped = value.strip().strip('"')
+        if len(stripped) >= 16 and _looks_like_session(stripped):
+            start += value.index(stripped)
+            hits.append(("session_token", 0.8, start, start + len(stripped)))
+    return hits
 
 
 def _vendor_hits(text: str) -> list[tuple[str, float, int, int]]:
@@ -312,7 +460,55 @@ def _vendor_hits(text: str) -> list[tuple[str, float, int, int]]:
                 continue
             start, end = match.span(rule.span_group)
             hits.append((rule.kind, rule.confidence, start, end))
+    if "://" in text:
+        hits += _url_credential_hits(text)
     return hits
+
+
+def _pair_hits(text: str) -> list[tuple[str, float, int, int]]:
+    """Passwords written beside their user or server: connection strings, ``curl -u``, Basic
+    credentials encoded in code. Gated by plain substring tests, which cost next to nothing."""
+    hits = []
+    if ";" in text and "=" in text:
+        for match in islice(_CONNECTION_STRING.finditer(text), _MAX_PAIRS):
+            if _is_literal_password(match.group(2)):
+                hits.append(("connection_string", 0.85, *match.span(2)))
+    if "-u" in text:
+        for match in islice(_CURL_USER.finditer(text), _MAX_PAIRS):
+            if _is_literal_password(match.group(2)):
+                hits.append(("basic_auth", 0.85, *match.span(2)))
+    if _has_encoder(text):
+        for match in islice(_ENCODED_PAIR.finditer(text), _MAX_PAIRS):
+            if _is_literal_password(match.group(3)):
+                hits.append(("basic_auth", 0.85, *match.span(3)))
+    return hits
+
+
+def _has_encoder(text: str) -> bool:
+    return "btoa(" in text or "Buffer.from(" in text or "b64encode(" in text
+
+
+def _url_credential_hits(text: str) -> list[tuple[str, float, int, int]]:
+    hits = []
+    for match in islice(_URL_AUTHORITY.finditer(text), _MAX_PAIRS):
+        authority = match.group(1)
+        at = authority.rfind("@")
+        colon = authority.find(":", 0, max(at, 0))
+        host = authority[at + 1 :]
+        if at <= 0 or colon < 0 or not host or not (host[0].isalnum() or host[0] == "["):
+            continue
+        password = authority[colon + 1 : at]
+        if _is_literal_password(password):
+            start = match.start(1) + colon + 1
+            hits.append(("url_credentials", 0.9, start, start + len(password)))
+    return hits
+
+
+def _is_literal_password(value: str) -> bool:
+    """Not empty, not a placeholder, not a reference to a variable ($DB_PASS, %PASS%)."""
+    if not value or value.startswith(("$", "=")) or value.startswith("%") and value.endswith("%"):
+        return False
+    return value.lower() not in _PLACEHOLDER_PASSWORDS and not _is_placeholder(value)
 
 
 def _vendor_token_ok(kind: str, token: str) -> bool:
@@ -320,14 +516,17 @@ def _vendor_token_ok(kind: str, token: str) -> bool:
         body = token.split("-----")[2] if token.count("-----") >= 2 else ""
         return sum(c.isalnum() for c in body) >= 40
     if kind == "basic_auth":
+        # Padding is often dropped when the header is written by hand.
+        padded = token + "=" * (-len(token) % 4)
         try:
-            decoded = base64.b64decode(token, validate=True).decode("utf-8")
+            decoded = base64.b64decode(padded, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return False
         user, sep, password = decoded.partition(":")
-        return bool(sep and password) and not _is_placeholder(password)
-    if kind == "url_credentials":
-        return token.lower() not in _PLACEHOLDER_PASSWORDS and not _is_placeholder(token)
+        if not sep:
+            return False
+        # An API key sent as the user name with an empty password (Stripe, Mailgun style).
+        return _is_literal_password(password) if password else _looks_random(user)
     if kind == "bearer_token":
         return _looks_random(token)
     return not _is_placeholder(token)
@@ -372,6 +571,53 @@ def _is_sensitive(field: str) -> bool:
         return False
     name = _NAME_WORDS.sub("", field.lower())
     return name in _SENSITIVE_EXACT or any(part in name for part in _SENSITIVE_PARTS)
+
+
+# What a field's name says about the strings in it (see _traits).
+_SENSITIVE, _SESSION, _PASSWORD, _IDENTITY, _COOKIE, _AUTHORIZATION = (1, 2, 4, 8, 16, 32)
+# Traits that make a field's value worth judging on its own.
+_JUDGED = _SENSITIVE | _AUTHORIZATION
+
+
+@lru_cache(maxsize=4096)
+def _traits(field: str) -> int:
+    """A bit set of what ``field`` names: a secret, a session, a password, an account's
+    identity (user, host, ...), a cookie header, an Authorization header. Looked up once
+    per string, so kept in one cached function."""
+    if not field or len(field) > 80:
+        return 0
+    name = _NAME_WORDS.sub("", field.lower())
+    traits = _SENSITIVE if _is_sensitive(field) else 0
+    if name in _SESSION_EXACT or "session" in name:
+        traits |= _SESSION
+    if any(part in name for part in _PASSWORD_PARTS):
+        traits |= _PASSWORD
+    if name in _IDENTITY_FIELDS:
+        traits |= _IDENTITY
+    if "cookie" in name:
+        traits |= _COOKIE
+    if name in ("authorization", "proxyauthorization"):
+        traits |= _AUTHORIZATION
+    return traits
+
+
+_HEX = re.compile(r"[0-9a-fA-F]{16,512}")
+
+
+def _looks_like_session(value: str) -> bool:
+    """A session id: random-looking, or hex of 16+ digits (which random draws often leave
+    below the entropy bar that keeps words out of _looks_random)."""
+    if _looks_random(value):
+        return True
+    return bool(_HEX.fullmatch(value)) and not value.isdigit() and not value.isalpha()
+
+
+def _is_typed_password(value: str) -> bool:
+    """A value someone typed as a secret: a passphrase may have spaces and no digits, but it
+    is no expression, placeholder, mask or reference to a variable."""
+    if not 6 <= len(value) <= 1024 or value.startswith(("=", "$")):
+        return False
+    return value.lower() not in _PLACEHOLDER_PASSWORDS and not _is_placeholder(value)
 
 
 def _is_placeholder(token: str) -> bool:

@@ -12,6 +12,10 @@ Prints `name: value unit` lines. Reads ../shared/corpus (the project workspace o
   positives. detect-secrets (default plugins and filters) scans the same string leaves, one
   ``"name": "value"`` line each, so its keyword plugin sees the same field names ours does.
   Both also run on the clean corpus, where every finding is a false alarm.
+* leaks: the project's own planted cases beyond tidy parameters
+  (tests/n8n/secret_samples.py leaks_beyond_parameters, ``--seeds`` random draws): values
+  pinned from real runs, inline credential values, passwords in connection strings and
+  URLs, Authorization and Cookie headers, with their decoys; scored the same way.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from app.n8n import (  # noqa: E402
 )
 from app.n8n.pointer import join  # noqa: E402
 from tests.n8n.helpers import CORPUS, PLANTED  # noqa: E402
+from tests.n8n.secret_samples import leaks_beyond_parameters  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
@@ -240,14 +245,36 @@ def bench_secrets() -> None:
     print(f"secrets_ours_kind_accuracy: {right_kind / positives:.3f} ratio")
 
 
+def bench_leaks(seeds: int) -> None:
+    documents: dict[str, Any] = {}
+    labels: dict[str, dict[str, bool]] = {}
+    for seed in range(seeds):
+        document, planted, decoys = leaks_beyond_parameters(seed)
+        name = f"leaks-{seed:03d}.json"
+        documents[name] = document
+        labels[name] = {pointer: False for pointer, _ in planted} | dict.fromkeys(decoys, True)
+    print(f"leaks_documents: {len(documents)} files")
+    print(f"leaks_secrets: {sum(not d for by in labels.values() for d in by.values())} secrets")
+    print(f"leaks_decoys: {sum(d for by in labels.values() for d in by.values())} decoys")
+    with tempfile.TemporaryDirectory() as tmp:
+        baseline = detect_secrets_pointers(documents, Path(tmp))
+    for label, flagged in (("ours", ours_pointers(documents)), ("detect_secrets", baseline)):
+        result = score(flagged, labels)
+        print(f"leaks_{label}_recall: {result['recall']:.3f} ratio")
+        print(f"leaks_{label}_precision: {result['precision']:.3f} ratio")
+        print(f"leaks_{label}_false_positives: {result['fp']} leaves")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=20)
     args = parser.parse_args()
     if not (CORPUS / "MANIFEST.tsv").is_file() or not (PLANTED / "labels.jsonl").is_file():
         sys.exit(f"the shared corpus is not at {CORPUS.parent} (only in the project workspace)")
     bench_corpus(args.rounds)
     bench_secrets()
+    bench_leaks(args.seeds)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -90,4 +91,61 @@ def test_every_corpus_preview_renders_in_chromium(page):
     assert len(states) == len(rendered) > 0
     for state, (name, workflow, _) in zip(states, rendered, strict=True):
         assert_drawn(state, workflow, name)
+    assert page.js_errors == []
+
+
+WATERMARK_STATE = """() => {
+    const group = document.querySelector('g.n8n-watermark');
+    const texts = group.querySelectorAll('text');
+    const box = group.getBoundingClientRect();
+    const style = getComputedStyle(texts[0]);
+    return {
+        parseErrors: document.getElementsByTagName('parsererror').length,
+        texts: texts.length,
+        first: texts[0].textContent,
+        width: box.width,
+        height: box.height,
+        display: style.display,
+        visibility: style.visibility,
+        fillOpacity: parseFloat(style.fillOpacity),
+        last: document.documentElement.lastElementChild === group,
+    };
+}"""
+
+
+def test_the_watermark_is_drawn_in_the_file_and_inside_an_img(page, tmp_path):
+    from PIL import Image, ImageChops
+
+    mark = "Autopilot Monster · preview"
+    workflow = parse_workflow((FIXTURES / "ai_agent.json").read_bytes())
+    (tmp_path / "marked.svg").write_text(
+        render_svg(workflow, RenderOptions(watermark=mark)), encoding="utf-8"
+    )
+    (tmp_path / "plain.svg").write_text(render_svg(workflow), encoding="utf-8")
+
+    # Opened on its own, as a shopper could open the image's address.
+    page.goto((tmp_path / "marked.svg").as_uri())
+    state = page.evaluate(WATERMARK_STATE)
+    assert state["parseErrors"] == 0
+    assert state["texts"] >= 4 and state["first"] == mark
+    assert state["width"] > 300 and state["height"] > 300
+    assert state["display"] != "none" and state["visibility"] == "visible"
+    assert 0 < state["fillOpacity"] < 0.5
+    assert state["last"]
+
+    # Shown with <img> on a page whose CSS tries to hide it: page styles stop at the image.
+    (tmp_path / "page.html").write_text(
+        "<!doctype html><style>.n8n-watermark, g, text { display: none !important; }"
+        " img { display: block; }</style>"
+        '<img id="marked" src="marked.svg"><img id="plain" src="plain.svg">',
+        encoding="utf-8",
+    )
+    page.goto((tmp_path / "page.html").as_uri())
+    page.wait_for_function("[...document.images].every((img) => img.complete && img.naturalWidth)")
+    marked = Image.open(io.BytesIO(page.locator("#marked").screenshot())).convert("RGB")
+    plain = Image.open(io.BytesIO(page.locator("#plain").screenshot())).convert("RGB")
+    assert marked.size == plain.size
+    changed = ImageChops.difference(marked, plain).convert("L").point(lambda v: 255 if v else 0)
+    share = sum(changed.histogram()[255:]) / (marked.width * marked.height)
+    assert share > 0.02, f"only {share:.1%} of the pixels carry the mark"
     assert page.js_errors == []

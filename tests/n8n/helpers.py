@@ -70,6 +70,7 @@ ALLOWED_CLASSES = {
     "n8n-strike",
     "n8n-label",
     "n8n-more",
+    "n8n-watermark",
 }
 
 

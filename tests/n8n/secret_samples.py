@@ -252,3 +252,213 @@ def secrets_workflow(
         "/nodes/3/parameters/assignments/assignments/3/value": "REPLACE_ME",
     }
     return document, planted, decoys
+
+
+def leaks_beyond_parameters(
+    seed: int = 14,
+) -> tuple[dict[str, Any], set[tuple[str, str]], dict[str, str]]:
+    """(document, {(pointer, kind)} planted, {pointer: value} decoys) for what real exports
+    leak outside tidy ``apiKey`` parameters: values pinned from real runs (pinData), inline
+    values in a node's ``credentials`` object, passwords in connection strings and URLs, and
+    Authorization headers in their less tidy spellings. Every value is random."""
+    rng = random.Random(seed)
+
+    def pick(count: int, alphabet: str = ALNUM) -> str:
+        return "".join(rng.choice(alphabet) for _ in range(count))
+
+    hexdigits = string.digits + "abcdef"
+    b64 = ALNUM + "+/"
+    words = ("orbit", "maple", "copper", "lantern", "violet", "harbor", "saddle")
+    passphrase = " ".join(rng.sample(words, 3)) + " " + pick(2, string.digits)
+    session_cookie = "s%3A" + pick(32, URLSAFE) + "." + pick(27, URLSAFE)
+    basic_unpadded = base64.b64encode(("svc-report:" + pick(16)).encode()).decode().rstrip("=")
+    if len(basic_unpadded) % 4 == 0:  # make sure the padding really is missing
+        basic_unpadded = base64.b64encode(("svc-reports:" + pick(16)).encode()).decode()
+        basic_unpadded = basic_unpadded.rstrip("=")
+    curl_password = pick(6) + "-" + pick(6)
+    btoa_password = pick(14)
+    at_password = pick(5) + "@" + pick(7)
+    redis_password = pick(18)
+    sql_password = pick(10) + "!" + pick(3)
+    account_key = base64.b64encode(rng.randbytes(64)).decode()
+    pin_data = {
+        "Login": [
+            {
+                "json": {
+                    "email": "ops@example.test",
+                    "password": passphrase,
+                    "session": session_cookie,
+                    "sid": pick(32, hexdigits),
+                    "id": "rec" + pick(14),
+                    "threadId": pick(16, hexdigits),
+                    "etag": 'W/"' + pick(24, hexdigits) + '"',
+                    "createdAt": "2024-05-02T10:11:12.000Z",
+                }
+            }
+        ],
+        "Webhook": [
+            {
+                "json": {
+                    "headers": {
+                        "host": "hooks.example.test",
+                        "cookie": "theme=dark; connect.sid=" + session_cookie + "; lang=en",
+                        "x-request-id": pick(32, hexdigits),
+                        "content-type": "application/json",
+                    },
+                    "body": {"sessionToken": "={{ $json.token }}", "pass": "********"},
+                    "setCookie": ["SESSIONID=" + pick(40) + "; Path=/; HttpOnly; Secure"],
+                    "prefs": "theme=dark; lang=en-GB",
+                }
+            }
+        ],
+    }
+    nodes = [
+        {
+            "parameters": {"path": "incoming", "httpMethod": "POST"},
+            "name": "Webhook",
+            "type": "n8n-nodes-base.webhook",
+            "typeVersion": 2,
+            "position": [0, 0],
+            "webhookId": "5c3b2a19-0f8e-4d7c-b6a5-9483726150fe",
+        },
+        {
+            "parameters": {"url": "https://app.example.test/login", "method": "POST"},
+            "name": "Login",
+            "type": "n8n-nodes-base.httpRequest",
+            "typeVersion": 4.2,
+            "position": [220, 0],
+            "credentials": {
+                "httpCustomAuth": {
+                    "id": "Qw3rTy7UiOp9AsDf",
+                    "name": "Custom auth",
+                    "data": "U2FsdGVkX1" + pick(42, b64),
+                },
+                "smtp": {"user": "mailer@example.test", "pw": pick(12)},
+                "postgres": {"host": "db.internal", "database": "app", "user": "app"},
+                "ftp": {"id": None, "name": "FTP", "password": "={{ $env.FTP_PASSWORD }}"},
+            },
+        },
+        {
+            "parameters": {
+                "assignments": {
+                    "assignments": [
+                        {
+                            "name": "cache",
+                            "value": f"redis://:{redis_password}@cache.internal:6379/0",
+                        },
+                        {
+                            "name": "mssql",
+                            "value": "Server=tcp:sql.example.test,1433;Database=app;"
+                            f"User ID=svc;Password={sql_password};Encrypt=true",
+                        },
+                        {
+                            "name": "blob",
+                            "value": "DefaultEndpointsProtocol=https;AccountName=store;"
+                            f"AccountKey={account_key};EndpointSuffix=core.windows.net",
+                        },
+                        {"name": "db", "value": f"postgres://app:{at_password}@db.internal/app"},
+                        {"name": "queue", "value": "amqp://guest:guest@localhost:5672/"},
+                        {"name": "legacy", "value": "postgres://app:${DB_PASSWORD}@db/app"},
+                        {"name": "local", "value": "Server=.;Database=app;Password=;"},
+                    ]
+                }
+            },
+            "name": "Settings",
+            "type": "n8n-nodes-base.set",
+            "typeVersion": 3.4,
+            "position": [440, 0],
+        },
+        {
+            "parameters": {
+                "headerParameters": {
+                    "parameters": [
+                        {"name": "Authorization", "value": "Token " + pick(40, hexdigits)},
+                        {"name": "Proxy-Authorization", "value": "Basic " + basic_unpadded},
+                        {"name": "Authorization", "value": "Token YOUR_TOKEN"},
+                        {"name": "Authorization", "value": "Basic {{ $json.basic }}"},
+                    ]
+                }
+            },
+            "name": "Call API",
+            "type": "n8n-nodes-base.httpRequest",
+            "typeVersion": 4.2,
+            "position": [660, 0],
+        },
+        {
+            "parameters": {
+                "command": f"curl -sf -u deploy:{curl_password} https://ci.example.test/hook"
+            },
+            "name": "Deploy",
+            "type": "n8n-nodes-base.executeCommand",
+            "typeVersion": 1,
+            "position": [880, 0],
+        },
+        {
+            "parameters": {
+                "jsCode": "const auth = 'Basic ' + btoa('reporter:"
+                + btoa_password
+                + "');\nconst other = 'Basic ' + btoa(user + ':' + pass);\nreturn [];"
+            },
+            "name": "Code",
+            "type": "n8n-nodes-base.code",
+            "typeVersion": 2,
+            "position": [1100, 0],
+        },
+        {
+            "parameters": {"command": "curl -u $CI_USER:$CI_PASSWORD https://ci.example.test"},
+            "name": "Deploy safely",
+            "type": "n8n-nodes-base.executeCommand",
+            "typeVersion": 1,
+            "position": [1320, 0],
+        },
+    ]
+    document = {
+        "name": "Leaks beyond parameters",
+        "nodes": nodes,
+        "pinData": pin_data,
+        "connections": {
+            "Webhook": {"main": [[{"node": "Login", "type": "main", "index": 0}]]},
+            "Login": {"main": [[{"node": "Settings", "type": "main", "index": 0}]]},
+        },
+    }
+    assignments = "/nodes/2/parameters/assignments/assignments"
+    headers = "/nodes/3/parameters/headerParameters/parameters"
+    planted = {
+        ("/pinData/Login/0/json/password", "password"),
+        ("/pinData/Login/0/json/session", "session_token"),
+        ("/pinData/Login/0/json/sid", "session_token"),
+        ("/pinData/Webhook/0/json/headers/cookie", "session_token"),
+        ("/pinData/Webhook/0/json/setCookie/0", "session_token"),
+        ("/nodes/1/credentials/httpCustomAuth/data", "credential_value"),
+        ("/nodes/1/credentials/smtp/pw", "credential_value"),
+        (f"{assignments}/0/value", "url_credentials"),
+        (f"{assignments}/1/value", "connection_string"),
+        (f"{assignments}/2/value", "connection_string"),
+        (f"{assignments}/3/value", "url_credentials"),
+        (f"{headers}/0/value", "authorization_header"),
+        (f"{headers}/1/value", "basic_auth"),
+        ("/nodes/4/parameters/command", "basic_auth"),
+        ("/nodes/5/parameters/jsCode", "basic_auth"),
+    }
+    decoys = {
+        "/pinData/Login/0/json/id": pin_data["Login"][0]["json"]["id"],
+        "/pinData/Login/0/json/threadId": pin_data["Login"][0]["json"]["threadId"],
+        "/pinData/Login/0/json/etag": pin_data["Login"][0]["json"]["etag"],
+        "/pinData/Webhook/0/json/headers/x-request-id": pin_data["Webhook"][0]["json"]["headers"][
+            "x-request-id"
+        ],
+        "/pinData/Webhook/0/json/body/sessionToken": "={{ $json.token }}",
+        "/pinData/Webhook/0/json/body/pass": "********",
+        "/pinData/Webhook/0/json/prefs": "theme=dark; lang=en-GB",
+        "/nodes/1/credentials/httpCustomAuth/id": "Qw3rTy7UiOp9AsDf",
+        "/nodes/1/credentials/smtp/user": "mailer@example.test",
+        "/nodes/1/credentials/postgres/host": "db.internal",
+        "/nodes/1/credentials/ftp/password": "={{ $env.FTP_PASSWORD }}",
+        f"{assignments}/4/value": "amqp://guest:guest@localhost:5672/",
+        f"{assignments}/5/value": "postgres://app:${DB_PASSWORD}@db/app",
+        f"{assignments}/6/value": "Server=.;Database=app;Password=;",
+        f"{headers}/2/value": "Token YOUR_TOKEN",
+        f"{headers}/3/value": "Basic {{ $json.basic }}",
+        "/nodes/6/parameters/command": "curl -u $CI_USER:$CI_PASSWORD https://ci.example.test",
+    }
+    return document, planted, decoys

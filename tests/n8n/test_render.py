@@ -263,3 +263,66 @@ def test_numbers_in_paths():
     assert number(1.04) == "1" and number(-0.04) == "0" and number(2.25) == "2.2"
     assert number(float("nan")) == "0" and number(float("inf")) == "0"
     assert bezier(0, 0, 100, 0) == "M0 0C50 0 50 0 100 0"
+
+
+MARK = "Autopilot Monster · preview"
+
+
+def watermark_group(root):
+    [group] = drawn(root, "n8n-watermark")
+    return group
+
+
+def test_no_watermark_unless_asked():
+    assert drawn(assert_safe_svg(render_svg(load("ai_agent.json"))), "n8n-watermark") == []
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_the_watermark_is_svg_content_over_the_whole_canvas(name):
+    workflow = load(name)
+    plain = render_svg(workflow)
+    marked = render_svg(workflow, RenderOptions(watermark=MARK))
+    root = assert_safe_svg(marked)
+    group = watermark_group(root)
+    texts = [el for el in group if el.tag == f"{SVG}text"]
+    assert len(texts) >= 4 and all(el.text == MARK for el in texts)
+    # Drawn last (over nodes and edges), tilted, faint but not invisible.
+    assert list(root)[-1] is group or list(root)[-1].get("class") == "n8n-more"
+    assert group.get("transform").startswith("rotate(-30 ")
+    assert 0 < float(group.get("fill-opacity")) < 0.5
+    # Everything else is the same drawing.
+    assert len(node_groups(root)) == len(node_groups(assert_safe_svg(plain)))
+    assert marked.replace(_serialised(marked), "") == plain
+    assert render_svg(workflow, RenderOptions(watermark=MARK)) == marked
+
+
+def _serialised(svg: str) -> str:
+    start = svg.index('<g class="n8n-watermark"')
+    end = svg.index("</g>", start) + len("</g>\n")
+    return svg[start:end]
+
+
+def test_the_watermark_covers_the_corners_of_large_canvases():
+    """Rows span the canvas's circumscribed square, so some text starts left of and above
+    the canvas and some ends past its right and bottom edges; the font grows with the scale."""
+    nodes = [node(f"N{i}", position=(i * 900, (i % 3) * 700)) for i in range(12)]
+    svg = render_svg(parse_workflow(document(nodes)), RenderOptions(watermark=MARK))
+    root = assert_safe_svg(svg)
+    left, top, width, height = (float(v) for v in root.get("viewBox").split())
+    group = watermark_group(root)
+    xs = [float(el.get("x")) for el in group]
+    ys = [float(el.get("y")) for el in group]
+    assert min(xs) < left and max(xs) > left + width * 0.8
+    assert min(ys) < top and max(ys) > top + height
+    scale = float(root.get("width")) / width
+    assert float(group.get("font-size")) * scale == pytest.approx(26, rel=0.01)
+    assert len(list(group)) <= 240
+
+
+def test_the_watermark_text_is_escaped_and_capped():
+    hostile = '</text><script>alert(1)</script>"\u202e' + "x" * 200
+    svg = render_svg(load("ai_agent.json"), RenderOptions(watermark=hostile))
+    group = watermark_group(assert_safe_svg(svg))
+    first = next(iter(group)).text
+    assert first.startswith("</text><script>") and "\u202e" not in first
+    assert len(first) <= 80

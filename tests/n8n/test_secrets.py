@@ -14,7 +14,13 @@ from app.n8n.pointer import join, resolve
 from app.n8n.secrets import MAX_SCAN_CHARS
 from app.n8n.services import inspect_workflow, redact_workflow
 from tests.n8n.helpers import load
-from tests.n8n.secret_samples import fake_secrets, secret_parts, secrets_workflow
+from tests.n8n.secret_samples import (
+    fake_secrets,
+    leaks_beyond_parameters,
+    pair,
+    secret_parts,
+    secrets_workflow,
+)
 
 
 def leaves(value, pointer=""):
@@ -197,6 +203,8 @@ def test_values_never_reach_findings_records_svg_or_logs(caplog):
 
 
 def test_scanner_is_linear_on_pathological_strings():
+    # CPU time, not wall time: other processes on a shared machine stretch the wall clock,
+    # while a quadratic regex would burn minutes of CPU, not one second.
     size = MAX_SCAN_CHARS
     shapes = [
         "a" * size,
@@ -211,9 +219,25 @@ def test_scanner_is_linear_on_pathological_strings():
         "x" * (size * 4),  # longer than the scan cap
     ]
     for text in shapes:
-        start = time.perf_counter()
+        start = time.process_time()
         scan_document({"parameters": {"apiKey": text, "jsCode": text}})
-        assert time.perf_counter() - start < 1.0, text[:20]
+        assert time.process_time() - start < 1.0, text[:20]
+    # The pair rules, cookies, pinned values and inline credentials on their own patterns.
+    for text in (
+        "a=b;" * (size // 4),
+        "-u a:b " * (size // 7),
+        "btoa('a:b') " * (size // 12),
+        "sid=0123456789abcdef; " * (size // 22),
+    ):
+        start = time.process_time()
+        scan_document(
+            {
+                "parameters": {"Cookie": text},
+                "pinData": {"Run": [{"json": {"session": text}}]},
+                "credentials": {"custom": {"pw": text}},
+            }
+        )
+        assert time.process_time() - start < 1.0, text[:20]
 
 
 def test_iterative_walk_survives_deep_documents():
@@ -224,3 +248,246 @@ def test_iterative_walk_survives_deep_documents():
     deep = {"k": deep, "token": token}
     [finding] = scan_document(deep)
     assert finding.pointer == "/token"
+
+
+# Beyond tidy apiKey parameters: pinData, inline credentials, connection strings, headers.
+
+
+def test_leaks_beyond_parameters_are_found_and_decoys_are_not():
+    document, planted, decoys = leaks_beyond_parameters()
+    found = {(f.pointer, f.kind) for f in scan_document(document)}
+    assert found == planted
+    assert not {pointer for pointer, _ in found} & set(decoys)
+    for pointer, value in decoys.items():
+        assert resolve(document, pointer) == value, pointer
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_leaks_are_found_whatever_the_random_values(seed):
+    document, planted, _ = leaks_beyond_parameters(seed)
+    assert {(f.pointer, f.kind) for f in scan_document(document)} == planted
+
+
+def test_leaks_are_redacted_and_their_values_never_survive():
+    document, planted, _ = leaks_beyond_parameters()
+    findings = scan_document(document)
+    values = [resolve(document, f.pointer)[f.start : f.end] for f in findings]
+    redacted = redact_document(document, findings)
+    text = json.dumps(redacted)
+    for value in values:
+        assert value not in text
+    for pointer, kind in planted:
+        assert f"[REDACTED:{kind}]" in resolve(redacted, pointer)
+    assert scan_document(redacted) == []
+    # Only the secret part goes: the host of a connection string stays.
+    assert "cache.internal:6379" in text and "Server=tcp:sql.example.test" in text
+
+
+def test_a_pinned_real_run_without_secrets_is_clean():
+    """A contact-form run as n8n pins it: headers, ids, hashes, emails, a masked password,
+    harmless cookies, and credentials that are references or placeholders."""
+    assert scan_document(load("pinned_run.json").document) == []
+
+
+def _pinned(**fields: str) -> dict:
+    return {"nodes": [], "pinData": {"Form": [{"json": fields}]}}
+
+
+@pytest.mark.parametrize(
+    ("fields", "kind"),
+    [
+        ({"password": "orbit maple copper 42"}, "password"),
+        ({"pass": "Summer in Lisbon"}, "password"),
+        ({"session": "s%3AQk2mP9xLw4Rz7Tn1Vb5Yc8Hd3Jf6Gs0.Ae9Bi2Cu5Dv"}, "session_token"),
+        ({"sid": "9f3c2b7e1a4d8f6c0e5b9a2d7c4f1e8b"}, "session_token"),
+        ({"PHPSESSID": "q8r2m5n9v3k7x1z4c6b0t2y8"}, "session_token"),
+        ({"token": "Zx81Lq2Pw7Rt4Yu9Io3As6Df"}, "generic_api_key"),
+    ],
+)
+def test_pinned_values_from_real_runs(fields, kind):
+    [finding] = scan_document(_pinned(**fields))
+    assert finding.kind == kind and finding.pointer.startswith("/pinData/Form/0/json/")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"password": "********"},
+        {"password": "password"},
+        {"password": "={{ $json.password }}"},
+        {"password": "$FORM_PASSWORD"},
+        {"session": "active"},
+        {"sessionState": "submitted"},
+        {"sid": "S-1-5-21-1004"},  # a Windows security identifier, not a session
+        {"id": "18f2c3d4e5a6b7c8", "threadId": "18f2c3d4e5a6b7c8", "historyId": "9173846"},
+        {"x-request-id": "7c0f3e9a1b5d4c2e8f6a0b9d3e7c1f5a"},
+        {"sha256": "3f6a9c2e5b8d1f4a7c0e3b6d9f2a5c8e1b4d7f0a3c6e9b2d5f8a1c4e7b0d3f6a"},
+        {"cookie": "theme=dark; lang=en-GB; consent=analytics"},
+    ],
+)
+def test_pinned_values_that_are_not_secrets(fields):
+    assert scan_document(_pinned(**fields)) == []
+
+
+def test_a_typed_password_counts_only_where_a_run_pinned_it():
+    """A passphrase in parameters looks like prose; in pinData it is what someone typed."""
+    assert scan_document({"parameters": {"password": "orbit maple copper 42"}}) == []
+    assert scan_document(_pinned(password="orbit maple copper 42"))
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "kind"),
+    [
+        ({"user": "mailer", "pw": "k9Lm2Qx7Zt"}, "pw", "credential_value"),
+        (
+            {"id": "1", "name": "Custom", "data": "U2FsdGVkX1+abcDEF123ghiJKL"},
+            "data",
+            "credential_value",
+        ),
+        (
+            {"clientId": "app-123", "clientSecret": "Qw8Er2Ty6Ui0Op4As7Df"},
+            "clientSecret",
+            "password",
+        ),
+        ({"name": "X-API-Key", "value": "kxT7 2Lmq 9Pzr"}, "value", "credential_value"),
+    ],
+)
+def test_inline_values_in_a_credentials_object(entry, field, kind):
+    document = {"nodes": [{"name": "A", "credentials": {"custom": entry}}]}
+    [finding] = scan_document(document)
+    assert finding.pointer == f"/nodes/0/credentials/custom/{field}" and finding.kind == kind
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"slackApi": {"id": "Xk93hdP2mQz81Lw", "name": "Slack account 2"}},
+        {"postgres": {"id": None, "name": "Contacts DB"}},
+        {"smtp": "Office mail credentials"},
+        {"httpBasicAuth": {"user": "admin@example.test", "password": "password"}},
+        {"httpBasicAuth": {"user": "user", "password": "<your password>"}},
+        {"httpHeaderAuth": {"name": "X-API-Key", "value": "={{ $env.API_KEY }}"}},
+        {"postgres": {"host": "db.internal", "database": "contacts", "user": "contacts_rw"}},
+        {"aws": {"region": "eu-west-1", "accountId": "123456789012"}},
+    ],
+)
+def test_credential_references_identities_and_placeholders_are_not_values(credentials):
+    assert scan_document({"nodes": [{"name": "A", "credentials": credentials}]}) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "secret"),
+    [
+        ("redis://:Hq7Lx2Pv9Mz4Tk1Wr6@cache:6379/0", "url_credentials", "Hq7Lx2Pv9Mz4Tk1Wr6"),
+        ("postgres://app:pa@ss-Wq7z@db.internal/app", "url_credentials", "pa@ss-Wq7z"),
+        ("https://deploy:Xk2Lp9Qw7Vm3@git.example.test/r.git", "url_credentials", "Xk2Lp9Qw7Vm3"),
+        (
+            "Server=tcp:sql.test,1433;Database=app;User ID=svc;Password=Gx7kq2Lm9!z;",
+            "connection_string",
+            "Gx7kq2Lm9!z",
+        ),
+        (
+            "Data Source=db;Initial Catalog=x;uid=sa;pwd=Tr0ub4dor&3;",
+            "connection_string",
+            "Tr0ub4dor&3",
+        ),
+        (
+            "Endpoint=sb://bus.servicebus.windows.net/;SharedAccessKeyName=Root;"
+            "SharedAccessKey=q1W2e3R4t5Y6u7I8o9P0aSdFgHjKl=",
+            "connection_string",
+            "q1W2e3R4t5Y6u7I8o9P0aSdFgHjKl=",
+        ),
+        ("curl -s -u ci:Zq8-Wm3-Lp6 https://ci.test/hook", "basic_auth", "Zq8-Wm3-Lp6"),
+        ("curl --user=ci:Zq8-Wm3-Lp6 https://ci.test", "basic_auth", "Zq8-Wm3-Lp6"),
+        ("const a = 'Basic ' + btoa('reporter:Vt5Nq8Lw2Xs4');", "basic_auth", "Vt5Nq8Lw2Xs4"),
+        ("Buffer.from(`svc:Vt5Nq8Lw2Xs4`).toString('base64')", "basic_auth", "Vt5Nq8Lw2Xs4"),
+        (
+            "headers = {'Authorization': b64encode(b'svc:Vt5Nq8Lw2Xs4')}",
+            "basic_auth",
+            "Vt5Nq8Lw2Xs4",
+        ),
+    ],
+)
+def test_passwords_beside_their_user_or_server(value, kind, secret):
+    [finding] = scan_document({"parameters": {"text": value}})
+    assert finding.kind == kind
+    assert value[finding.start : finding.end] == secret
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "amqp://guest:guest@localhost:5672/",
+        "postgres://user:password@localhost/db",
+        "postgres://app:$DB_PASSWORD@db/app",
+        "postgres://app:${DB_PASSWORD}@db/app",
+        "postgres://app:{{ $json.pw }}@db/app",
+        "mailto:someone@example.test",
+        "https://user@example.test/path",
+        "Server=.;Database=app;Password=;",
+        "Server=.;Database=app;Password={{ $json.pw }};",
+        "Server=.;Database=app;Password=%DB_PASSWORD%;",
+        "Server=.;Database=app;Password=<password>;",
+        "curl -u $CI_USER:$CI_PASSWORD https://ci.test",
+        "curl -u user:password https://ci.test",
+        "curl -X POST -H 'x-user: me' https://ci.test",
+        "btoa(user + ':' + pass)",
+        "btoa('user:' + $json.password)",
+    ],
+)
+def test_passwords_that_are_placeholders_or_references_are_not_secrets(value):
+    assert scan_document({"parameters": {"text": value}}) == []
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "kind", "secret"),
+    [
+        ("Authorization", "Token 9f8e7d6c5b4a39281706f5e4d3c2b1a0", "authorization_header", None),
+        (
+            "authorization",
+            "Bot MTA5ODc2NTQzMjEwOTg3NjU0.Gx7Lm2.Qw8Er2Ty6Ui0",
+            "authorization_header",
+            None,
+        ),
+        ("Proxy-Authorization", "SSWS 00Qw8Er2Ty6Ui0Op4As7DfGh", "authorization_header", None),
+        # Basic with its padding dropped, and an API key sent as the user with no password;
+        # a Basic finding spans the whole value, scheme included.
+        ("Authorization", "Basic c3ZjLXJlcG9ydDpYN2txMkxtOXBaNHc", "basic_auth", "*"),
+        ("Authorization", "Basic c2tfdGVzdF9aeDgxTHEyUHc3UnQ0WXU5SW8zOg==", "basic_auth", "*"),
+        (
+            "Cookie",
+            "theme=dark; connect.sid=s%3AQk2mP9xLw4Rz7Tn1Vb5Y.Ae9Bi2Cu5Dv",
+            "session_token",
+            "s%3AQk2mP9xLw4Rz7Tn1Vb5Y.Ae9Bi2Cu5Dv",
+        ),
+        (
+            "Set-Cookie",
+            "SESSIONID=Wq7Lm2Xp9RkT4vWsZx81Lq2P; Path=/; HttpOnly",
+            "session_token",
+            "Wq7Lm2Xp9RkT4vWsZx81Lq2P",
+        ),
+    ],
+)
+def test_authorization_and_cookie_headers(header, value, kind, secret):
+    document = {"parameters": {"headerParameters": {"parameters": [pair(header, value)]}}}
+    [finding] = scan_document(document)
+    assert finding.kind == kind
+    expected = {None: value.split(" ", 1)[1], "*": value}.get(secret, secret)
+    assert value[finding.start : finding.end] == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("Authorization", "Token YOUR_TOKEN"),
+        ("Authorization", "Token {{ $json.token }}"),
+        ("Authorization", 'Digest username="ada", realm="api"'),
+        ("Authorization", "Basic {{ $json.basic }}"),
+        ("Authorization", "Basic dXNlcjpwYXNzd29yZA"),  # user:password
+        ("Cookie", "theme=dark; lang=en"),
+        ("Set-Cookie", "consent=yes; Path=/; Max-Age=31536000; SameSite=Lax"),
+    ],
+)
+def test_headers_that_carry_no_secret(header, value):
+    document = {"parameters": {"headerParameters": {"parameters": [pair(header, value)]}}}
+    assert scan_document(document) == []

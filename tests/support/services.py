@@ -1,18 +1,27 @@
-"""Real services the tests start: redis-server on a free port, an SMTP server on loopback."""
+"""Real services the tests start: redis-server on a free port, an SMTP server on loopback, an
+S3-compatible server (moto's server mode) and a live HTTP server for an app."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from flask import Flask
+from werkzeug.serving import make_server
 
 
 def free_port() -> int:
@@ -120,3 +129,146 @@ class SmtpServer:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
+
+
+class MotoServer:
+    """moto's S3-compatible server in a process of its own (``python -m moto.server``)."""
+
+    # moto accepts any credentials; boto3 needs some to sign with.
+    ENV = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # Never read the host's own AWS files or ask an instance-metadata service.
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[str]:
+    """``app`` served over HTTP on a free loopback port (threaded); yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+CLAMD = shutil.which("clamd") or "/usr/sbin/clamd"
+
+
+class ClamdServer:
+    """A private clamd: foreground, a unix socket and TCP on loopback, and a signature
+    database holding only the EICAR test file's MD5 (offline, loads in a fraction of a
+    second). stop()/start() make an outage; pause()/resume() a clamd that hangs."""
+
+    SIGNATURE = "Eicar-Test-Signature"
+
+    def __init__(self, stream_max_length: str = "1M") -> None:
+        if not os.access(CLAMD, os.X_OK):
+            raise FileNotFoundError(CLAMD)
+        self.dir = Path(tempfile.mkdtemp(prefix="test-clamd-"))
+        self.socket_path = str(self.dir / "clamd.sock")
+        self.port = free_port()
+        database = self.dir / "db"
+        database.mkdir()
+        (database / "test.hdb").write_text(
+            f"44d88612fea8a8f36de82e1278abb02f:68:{self.SIGNATURE}\n"
+        )
+        self.config = self.dir / "clamd.conf"
+        self.config.write_text(
+            "\n".join(
+                [
+                    "Foreground yes",
+                    f"LocalSocket {self.socket_path}",
+                    f"TCPSocket {self.port}",
+                    "TCPAddr 127.0.0.1",
+                    f"DatabaseDirectory {database}",
+                    f"LogFile {self.dir / 'clamd.log'}",
+                    f"StreamMaxLength {stream_max_length}",
+                    "MaxThreads 4",
+                    "SelfCheck 3600",
+                    "",
+                ]
+            )
+        )
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [CLAMD, f"--config-file={self.config}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        # The socket file appears at bind(), before clamd listens: connect to both instead.
+        while not (_accepts_unix(self.socket_path) and _listens(self.port)):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                log = (self.dir / "clamd.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"clamd did not start:\n{log}")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.resume()
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+        Path(self.socket_path).unlink(missing_ok=True)
+
+    def pause(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _accepts_unix(path: str) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        try:
+            sock.connect(path)
+        except OSError:
+            return False
+    return True
+
+
+def _listens(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False

@@ -1,0 +1,1 @@
+"""Assets: uploads taken in and typed by content, zip bundles inspected, files scanned by clamd."""
