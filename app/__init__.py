@@ -33,6 +33,7 @@ def create_app(
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_hooks(app)
@@ -44,6 +45,7 @@ def create_app(
 
 def register_extensions(app: Flask) -> None:
     from app.extensions import cache, csrf, db, htmx, limiter, login_manager, migrate
+    from app.forms import Request
     from app.queue import init_redis
     from app.security import configure_logging
 
@@ -59,6 +61,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
+    app.request_class = Request  # htmx's request (set by init_app), with the body cap
     limiter.init_app(app)
     cache.init_app(app)
     login_manager.init_app(app)
@@ -78,6 +81,12 @@ def register_extensions(app: Flask) -> None:
             return None
         user = db.session.scalar(select(User).where(User.session_token == token))
         return user if user is not None and user.is_active else None
+
+
+def register_converters(app: Flask) -> None:
+    from app.forms import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:

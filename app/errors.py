@@ -47,6 +47,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Too large",
+    415: "Unsupported body",
     422: "Please check the form",
     429: "Too many requests",
     500: "Something went wrong",
@@ -105,7 +106,11 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> Response:
         status = error.code or 500
-        message = MESSAGES.get(status) or error.description or TITLES.get(status, "Error")
+        # abort(403, "why") says why; a bare abort(403) gets the page's own wording.
+        custom = error.description != type(error).description
+        message = (
+            error.description if custom else MESSAGES.get(status, error.description)
+        ) or TITLES.get(status, "Error")
         if status == 429:
             message = f"{MESSAGES[429]} (limit: {error.description})"
         response = error_response(status, message)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import logging
+import struct
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from app.errors import DomainError
 from app.storage import content_key, get_storage
@@ -12,6 +14,21 @@ from app.storage import content_key, get_storage
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "GIF"})
 # Decompression bombs: a tiny file that claims a huge canvas is refused before decoding.
 MAX_PIXELS = 40_000_000
+# What Pillow raises for a file it cannot identify or decode: OSError (unidentified, truncated,
+# no decoder), SyntaxError (broken PNG chunks, bad checksums), ValueError, EOFError and
+# struct.error from plugins reading short headers, and its decompression-bomb guard (the
+# warning is an error where warnings are errors).
+DECODER_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
+
+log = logging.getLogger(__name__)
 
 
 class InvalidImage(DomainError):
@@ -27,8 +44,8 @@ def normalise_image(
     Raises InvalidImage for anything that is not a sane PNG, JPEG, WebP or GIF.
     """
     refused = InvalidImage(
-        f"That file is not an image we can use (PNG, JPEG, WebP or GIF, up to "
-        f"{max_bytes // (1024 * 1024)} MB)."
+        f"That image could not be read: it is damaged, or not an image we can use (PNG, JPEG, "
+        f"WebP or GIF, up to {max_bytes // (1024 * 1024)} MB)."
     )
     if not data or len(data) > max_bytes:
         raise refused
@@ -49,7 +66,8 @@ def normalise_image(
             out = io.BytesIO()
             # Re-encoding drops metadata (EXIF location) and anything hidden after the pixels.
             image.save(out, format="PNG", optimize=True)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except DECODER_ERRORS as exc:
+        log.info("image refused: %s: %s", type(exc).__name__, exc)
         raise refused from exc
     return out.getvalue()
 

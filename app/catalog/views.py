@@ -260,7 +260,7 @@ def new_POST():
     return redirect_to(url_for("catalog.manage_GET", product_id=product.id))
 
 
-@bp.get("/vendor/products/<int:product_id>")
+@bp.get("/vendor/products/<id:product_id>")
 @permission_required(Permission.SELL)
 def manage_GET(product_id: int):
     product = services.get_own_product(current_user, product_id)
@@ -276,7 +276,7 @@ def manage_GET(product_id: int):
     )
 
 
-@bp.get("/vendor/products/<int:product_id>/edit")
+@bp.get("/vendor/products/<id:product_id>/edit")
 @permission_required(Permission.SELL)
 def edit_GET(product_id: int):
     product = services.get_own_product(current_user, product_id)
@@ -286,7 +286,7 @@ def edit_GET(product_id: int):
     return _editor(form, product, values)
 
 
-@bp.post("/vendor/products/<int:product_id>/edit")
+@bp.post("/vendor/products/<id:product_id>/edit")
 @permission_required(Permission.SELL)
 def edit_POST(product_id: int):
     product = services.get_own_product(current_user, product_id)
@@ -316,7 +316,7 @@ def _vendor_action(product_id: int, act: Callable[[Product], object], message: s
     return redirect_to(url_for("catalog.manage_GET", product_id=product.id))
 
 
-@bp.post("/vendor/products/<int:product_id>/submit")
+@bp.post("/vendor/products/<id:product_id>/submit")
 @permission_required(Permission.SELL)
 def submit_POST(product_id: int):
     return _vendor_action(
@@ -326,7 +326,7 @@ def submit_POST(product_id: int):
     )
 
 
-@bp.post("/vendor/products/<int:product_id>/withdraw")
+@bp.post("/vendor/products/<id:product_id>/withdraw")
 @permission_required(Permission.SELL)
 def withdraw_POST(product_id: int):
     return _vendor_action(
@@ -336,7 +336,7 @@ def withdraw_POST(product_id: int):
     )
 
 
-@bp.post("/vendor/products/<int:product_id>/discard")
+@bp.post("/vendor/products/<id:product_id>/discard")
 @permission_required(Permission.SELL)
 def discard_POST(product_id: int):
     return _vendor_action(
