@@ -112,7 +112,7 @@ def register_hooks(app: Flask) -> None:
     from flask_wtf.csrf import generate_csrf
 
     from app.accounts.forms import ConfirmForm
-    from app.accounts.permissions import Permission
+    from app.accounts.permissions import Permission, refusal
     from app.outbox.services import dispatch_committed
     from app.security import register_security
     from app.storage import media_url
@@ -133,6 +133,7 @@ def register_hooks(app: Flask) -> None:
         return {
             "csrf_token_value": generate_csrf,
             "Permission": Permission,
+            "refusal": refusal,
             "current_user": current_user,
             "confirm_form": ConfirmForm,
             "sandbox_payments": not app.config["APP_CONFIG"].stripe_secret_key,

@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, Response, jsonify, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from app.htmx import is_fragment_request, render
 
@@ -101,6 +101,16 @@ def register_errorhandlers(app: Flask) -> None:
             400,
             "This form has expired or did not come from this site. Reload the page and try again.",
             "csrf",
+        )
+
+    @app.errorhandler(SecurityError)
+    def handle_untrusted_host(error: SecurityError) -> Response:
+        # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page either.
+        log.warning("refused: %s", error.description)
+        return Response(
+            "400 Bad Request: this site does not answer to that host name.\n",
+            400,
+            mimetype="text/plain",
         )
 
     @app.errorhandler(HTTPException)

@@ -72,6 +72,12 @@ class Request(HtmxAwareRequest):
         flask.Request.max_content_length.fset(self, value)
 
 
+def submitted_line(name: str) -> str:
+    """The one-line field ``name`` of this request's form as a form sees it (cleaned), or ""."""
+    value = request.form.get(name, "")
+    return clean_line(value) if isinstance(value, str) else ""
+
+
 def _line_filter(value: Any) -> Any:
     return clean_line(value) if isinstance(value, str) else value
 
