@@ -79,19 +79,23 @@ def _product_body(product: Product, store: services.StoreLink, tag_names: list[s
 
 
 def _count_view(product: Product, store: services.StoreLink) -> None:
-    """One view per visitor per day; the vendor's own visits and obvious bots do not count."""
+    """One view per account or (anonymous) network address per day, a few per address at most
+    (pageviews.py); the vendor's own visits and obvious bots do not count."""
     agent = (request.user_agent.string or "").lower()
     if any(word in agent for word in ("bot", "crawler", "spider")):
         return
-    if current_user.is_authenticated:
-        if store.user_id == current_user.id:
-            return
-        identity = f"user:{current_user.id}"
-    else:
-        identity = f"anon:{request.remote_addr}|{agent[:200]}"
+    if current_user.is_authenticated and store.user_id == current_user.id:
+        return
+    network = pageviews.address_of(request.remote_addr)
+    user_id = current_user.id if current_user.is_authenticated else None
     today = utcnow().date()
-    visitor = pageviews.visitor_key(current_app.secret_key, identity, today)
-    pageviews.note(product.id, visitor, today)
+    secret = current_app.secret_key
+    pageviews.note(
+        product.id,
+        pageviews.visitor_key(secret, pageviews.visitor_identity(user_id, network), today),
+        today,
+        address=pageviews.visitor_key(secret, f"address:{network}", today),
+    )
 
 
 @bp.get("/categories/<slug>")
