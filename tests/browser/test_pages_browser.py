@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from app.accounts.services import make_reset_token
 from app.catalog.models import Product
