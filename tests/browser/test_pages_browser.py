@@ -56,7 +56,7 @@ def site(app, make_user) -> Site:
     create_category(app, "Finance operations")
     fields = {
         "category_slug": "finance-operations",
-        "short_description": f"Reconciles {LONG} and https://example.com/{LONG}/{LONG}",
+        "short_description": f"https://example.com/{LONG}/{LONG}/{LONG}"[:200],
         "description_md": f"## {LONG}\n\nSee https://docs.example.com/{LONG}/{LONG}/{LONG}.",
         "node_types": [f"n8n-nodes-langchain.{LONG}{LONG}", "n8n-nodes-base.httpRequest"],
         "services": [LONG.lower()],
