@@ -34,6 +34,7 @@ def create_app(
 
     register_extensions(app)
     register_listeners(app)
+    register_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_hooks(app)
@@ -46,6 +47,7 @@ def create_app(
 def register_extensions(app: Flask) -> None:
     from app.cache import init_app as init_cache
     from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from app.forms import Request
     from app.queue import init_redis
     from app.security import configure_logging
     from app.storage import init_app as init_storage
@@ -62,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
+    app.request_class = Request  # htmx's request (set by init_app), with the body cap
     limiter.init_app(app)
     init_cache(app)
     login_manager.init_app(app)
@@ -89,6 +92,12 @@ def register_listeners(app: Flask) -> None:
     from app.catalog.listeners import register_listeners as register
 
     register()
+
+
+def register_converters(app: Flask) -> None:
+    from app.forms import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:
@@ -123,7 +132,7 @@ def register_hooks(app: Flask) -> None:
     from flask_wtf.csrf import generate_csrf
 
     from app.accounts.forms import ConfirmForm
-    from app.accounts.permissions import Permission
+    from app.accounts.permissions import Permission, refusal
     from app.outbox.services import dispatch_committed
     from app.security import register_security
     from app.storage import media_url
@@ -142,6 +151,7 @@ def register_hooks(app: Flask) -> None:
         return {
             "csrf_token_value": generate_csrf,
             "Permission": Permission,
+            "refusal": refusal,
             "current_user": current_user,
             "confirm_form": ConfirmForm,
             # The sandbox is the only payment provider until Stripe is built (see config.py).

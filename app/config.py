@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from werkzeug.sansio.utils import host_is_trusted
 
 
 class ConfigError(RuntimeError):
@@ -58,6 +62,18 @@ def _refuse_parts_not_built(env: Mapping[str, str]) -> None:
             raise ConfigError(f"{part} is not built yet; unset {', '.join(named)}.")
 
 
+def _trusted_hosts(env: Mapping[str, str]) -> tuple[str, ...] | None:
+    raw = env.get("TRUSTED_HOSTS", "")
+    hosts = tuple(host.lower() for host in re.split(r"[\s,]+", raw) if host)
+    for host in hosts:
+        if "/" in host or "@" in host:
+            raise ConfigError(
+                "TRUSTED_HOSTS lists host names separated by commas (autopilot.example, "
+                f".autopilot.example for its subdomains), not URLs: got {host!r}"
+            )
+    return hosts or None
+
+
 @dataclass(frozen=True)
 class Config:
     """Every setting the app reads. Each field is in the README's configuration table."""
@@ -67,6 +83,7 @@ class Config:
     database_url: str
     redis_url: str | None
     base_url: str
+    trusted_hosts: tuple[str, ...] | None
     mail_from: str
     smtp_url: str | None
     storage_dir: str
@@ -114,7 +131,26 @@ class Config:
                 )
             if not env.get("DATABASE_URL"):
                 raise ConfigError("DATABASE_URL is required in production (PostgreSQL).")
+            if not env.get("BASE_URL"):
+                raise ConfigError(
+                    "BASE_URL is required in production: the public address, used for links "
+                    "in emails (e.g. https://autopilot.example)."
+                )
         _refuse_parts_not_built(env)
+        trusted_hosts = _trusted_hosts(env)
+        base_url = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        if app_env == "production":
+            if trusted_hosts is None:
+                raise ConfigError(
+                    "TRUSTED_HOSTS is required in production: the host names this site answers "
+                    "to (e.g. autopilot.example), so a forged Host header cannot reach links, "
+                    "canonical URLs or the sitemap."
+                )
+            if not host_is_trusted(urlsplit(base_url).netloc, trusted_hosts):
+                raise ConfigError(
+                    f"BASE_URL's host is not in TRUSTED_HOSTS ({', '.join(trusted_hosts)}): "
+                    "add it, or the site would refuse its own address."
+                )
         if not secret_key:
             secret_key = _development_secret(instance_path)
         redis_url = env.get("REDIS_URL") or None
@@ -128,7 +164,8 @@ class Config:
             secret_key=secret_key,
             database_url=database_url,
             redis_url=redis_url,
-            base_url=env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            base_url=base_url,
+            trusted_hosts=trusted_hosts,
             mail_from=env.get("MAIL_FROM", "Autopilot Monster <no-reply@autopilot.monster>"),
             smtp_url=env.get("SMTP_URL") or None,
             storage_dir=env.get("STORAGE_DIR") or str(Path(instance_path) / "storage"),
@@ -174,6 +211,8 @@ class Config:
             "REMEMBER_COOKIE_SECURE": self.is_production,
             "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
             "PREFERRED_URL_SCHEME": "https" if self.is_production else "http",
+            # Requests for any other Host are refused (400) before routing; None: any host.
+            "TRUSTED_HOSTS": list(self.trusted_hosts) if self.trusted_hosts else None,
             "WTF_CSRF_TIME_LIMIT": 60 * 60 * 8,
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
             "RATELIMIT_HEADERS_ENABLED": True,

@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, Response, jsonify, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from app.htmx import is_fragment_request, render
 
@@ -104,10 +104,24 @@ def register_errorhandlers(app: Flask) -> None:
             "csrf",
         )
 
+    @app.errorhandler(SecurityError)
+    def handle_untrusted_host(error: SecurityError) -> Response:
+        # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page either.
+        log.warning("refused: %s", error.description)
+        return Response(
+            "400 Bad Request: this site does not answer to that host name.\n",
+            400,
+            mimetype="text/plain",
+        )
+
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> Response:
         status = error.code or 500
-        message = MESSAGES.get(status) or error.description or TITLES.get(status, "Error")
+        # abort(403, "why") says why; a bare abort(403) gets the page's own wording.
+        custom = error.description != type(error).description
+        message = (
+            error.description if custom else MESSAGES.get(status, error.description)
+        ) or TITLES.get(status, "Error")
         if status == 429:
             message = f"{MESSAGES[429]} (limit: {error.description})"
         response = error_response(status, message)

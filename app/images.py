@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import logging
 import math
+import struct
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from app.errors import DomainError
 from app.storage import content_key, get_storage
@@ -17,6 +19,21 @@ MAX_PIXELS = 40_000_000
 _MARK_HEIGHT = 1 / 16
 _MARK_ANGLE = 30
 _MARK_CHARS = 80
+# What Pillow raises for a file it cannot identify or decode: OSError (unidentified, truncated,
+# no decoder), SyntaxError (broken PNG chunks, bad checksums), ValueError, EOFError and
+# struct.error from plugins reading short headers, and its decompression-bomb guard (the
+# warning is an error where warnings are errors).
+DECODER_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
+
+log = logging.getLogger(__name__)
 
 
 class InvalidImage(DomainError):
@@ -32,8 +49,8 @@ def normalise_image(
     Raises InvalidImage for anything that is not a sane PNG, JPEG, WebP or GIF.
     """
     refused = InvalidImage(
-        f"That file is not an image we can use (PNG, JPEG, WebP or GIF, up to "
-        f"{max_bytes // (1024 * 1024)} MB)."
+        f"That image could not be read: it is damaged, or not an image we can use (PNG, JPEG, "
+        f"WebP or GIF, up to {max_bytes // (1024 * 1024)} MB)."
     )
     if not data or len(data) > max_bytes:
         raise refused
@@ -54,7 +71,8 @@ def normalise_image(
             out = io.BytesIO()
             # Re-encoding drops metadata (EXIF location) and anything hidden after the pixels.
             image.save(out, format="PNG", optimize=True)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except DECODER_ERRORS as exc:
+        log.info("image refused: %s: %s", type(exc).__name__, exc)
         raise refused from exc
     return out.getvalue()
 

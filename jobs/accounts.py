@@ -1,4 +1,5 @@
-"""Jobs reacting to account events: verification, welcome, reset and password-changed mail."""
+"""Jobs reacting to account events: verification, welcome, account-exists, reset and
+password-changed mail."""
 
 from app.accounts import services
 from app.outbox.services import deliver_once
@@ -20,6 +21,15 @@ def send_welcome_email(event_id: str) -> bool:
         event_id,
         "send_welcome_email",
         lambda event: services.send_welcome_email(event.payload["user_id"]),
+    )
+
+
+@job
+def send_account_exists_email(event_id: str) -> bool:
+    return deliver_once(
+        event_id,
+        "send_account_exists_email",
+        lambda event: services.send_account_exists_email(event.payload["user_id"]),
     )
 
 

@@ -12,6 +12,8 @@ GOOD_PROD = {
     "APP_ENV": "production",
     "SECRET_KEY": "s" * 64,
     "DATABASE_URL": "postgresql://u@127.0.0.1/db",
+    "BASE_URL": "https://autopilot.example",
+    "TRUSTED_HOSTS": "autopilot.example, www.autopilot.example",
 }
 
 
@@ -26,6 +28,20 @@ def test_production_needs_a_secret_key(tmp_path):
 def test_production_refuses_debug(tmp_path):
     with pytest.raises(ConfigError, match="FLASK_DEBUG"):
         Config.from_env(dict(GOOD_PROD, FLASK_DEBUG="1"), str(tmp_path))
+
+
+def test_production_needs_trusted_hosts_that_include_base_url(tmp_path):
+    with pytest.raises(ConfigError, match="TRUSTED_HOSTS is required"):
+        Config.from_env(dict(GOOD_PROD, TRUSTED_HOSTS=""), str(tmp_path))
+    with pytest.raises(ConfigError, match="BASE_URL is required"):
+        Config.from_env(dict(GOOD_PROD, BASE_URL=""), str(tmp_path))
+    with pytest.raises(ConfigError, match="not in TRUSTED_HOSTS"):
+        Config.from_env(dict(GOOD_PROD, BASE_URL="https://elsewhere.example"), str(tmp_path))
+    with pytest.raises(ConfigError, match="not URLs"):
+        Config.from_env(dict(GOOD_PROD, TRUSTED_HOSTS="https://autopilot.example/"), str(tmp_path))
+    config = Config.from_env(dict(GOOD_PROD, TRUSTED_HOSTS=".autopilot.example"), str(tmp_path))
+    assert config.flask_settings()["TRUSTED_HOSTS"] == [".autopilot.example"]
+    assert Config.from_env({}, str(tmp_path)).flask_settings()["TRUSTED_HOSTS"] is None
 
 
 def test_production_needs_a_database(tmp_path):
@@ -100,7 +116,8 @@ def test_hsts_in_production(tmp_path):
     app = create_app(
         env=dict(GOOD_PROD, DATABASE_URL=f"sqlite:///{tmp_path}/x.db", LOG_LEVEL="ERROR")
     )
-    response = app.test_client().get("/login")
+    response = app.test_client().get("/login", base_url="https://autopilot.example")
+    assert response.status_code == 200
     assert "max-age=" in response.headers["Strict-Transport-Security"]
 
 

@@ -1,17 +1,17 @@
-"""Account forms (Flask-WTF: every POST carries CSRF)."""
+"""Account forms (on the shared base: CSRF, form data only, cleaned text)."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from app.accounts.services import PASSWORD_MAX, PASSWORD_MIN
+from app.forms import Form
 
 _password = [DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)]
 _email = [DataRequired(), Length(max=254), Email(check_deliverability=False)]
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     first_name = StringField("First name", validators=[Optional(), Length(max=80)])
     last_name = StringField("Last name", validators=[Optional(), Length(max=80)])
     email = EmailField("Email", validators=_email)
@@ -21,17 +21,17 @@ class SignupForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
     remember = BooleanField("Keep me logged in on this device")
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField("Email", validators=_email)
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField("New password", validators=_password)
     confirm = PasswordField(
         "Repeat new password",
@@ -39,7 +39,7 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField(
         "Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)]
     )
@@ -50,7 +50,7 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     first_name = StringField("First name", validators=[Optional(), Length(max=80)])
     last_name = StringField("Last name", validators=[Optional(), Length(max=80)])
     bio = TextAreaField("Bio", validators=[Optional(), Length(max=2000)])
@@ -59,5 +59,5 @@ class ProfileForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare form for one-button POSTs (log out, resend): just the CSRF token."""

@@ -32,7 +32,8 @@ _CUSTOMER = {Permission.BROWSE, Permission.BUY, Permission.REVIEW, Permission.AP
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMER: frozenset(_CUSTOMER),
     Role.VENDOR: frozenset((_CUSTOMER - {Permission.APPLY_TO_SELL}) | {Permission.SELL}),
-    Role.ADMIN: frozenset(Permission),
+    # Admins moderate every store, so they do not open one of their own.
+    Role.ADMIN: frozenset(Permission) - {Permission.APPLY_TO_SELL},
 }
 
 # Acting on the marketplace (buying, selling) needs a verified email; browsing does not.
@@ -50,6 +51,23 @@ def has_permission(user: Any, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[Role(user.role)]
 
 
+def refusal(user: Any, permission: Permission) -> str | None:
+    """Why a signed-in ``user`` may not do ``permission``, as a sentence for them to read;
+    None when they may, or when there is nothing more to say than "not permitted"."""
+    if has_permission(user, permission) or not getattr(user, "is_authenticated", False):
+        return None
+    if permission in NEEDS_VERIFIED_EMAIL and not user.is_verified:
+        return "Verify your email address first: we sent you a link."
+    if permission is Permission.APPLY_TO_SELL and user.role == Role.ADMIN:
+        return (
+            "Admin accounts moderate the marketplace and cannot open a store. To sell, "
+            "sign up with another email address."
+        )
+    if permission is Permission.APPLY_TO_SELL and user.role == Role.VENDOR:
+        return "You already sell on Autopilot Monster."
+    return None
+
+
 def permission_required(permission: Permission) -> Callable:
     """View decorator: anonymous users go to the login page, others without it get 403."""
 
@@ -59,9 +77,7 @@ def permission_required(permission: Permission) -> Callable:
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()
             if not has_permission(current_user, permission):
-                if permission in NEEDS_VERIFIED_EMAIL and not current_user.is_verified:
-                    abort(403, "Verify your email address first: we sent you a link.")
-                abort(403)
+                abort(403, refusal(current_user, permission))
             return view(*args, **kwargs)
 
         return wrapped

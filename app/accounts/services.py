@@ -95,20 +95,24 @@ def _set_password(user: User, password: str) -> None:
 def register_user(
     email: str, password: str, first_name: str = "", last_name: str = ""
 ) -> User | None:
-    """Create a customer and record user.registered; None (and no change) if the email is taken.
+    """Create a customer and record user.registered; None if the email is taken.
 
-    The caller answers both cases alike, so sign-up does not reveal who has an account.
-    Raises WeakPassword.
+    A taken email gets the same work instead (the password hashed, one event: the owner is
+    mailed that someone tried to sign up with it), so the answer and its timing do not tell
+    whether an account exists. Raises WeakPassword.
     """
     email = normalise_email(email)
     problem = password_problem(password, email)
     if problem:
         raise WeakPassword(problem)
-    if find_user_by_email(email) is not None:
+    password_hash = hash_password(password)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        record_event("user.signup_repeated", user_id=existing.id)
         return None
     user = User(
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=Role.CUSTOMER.value,
         first_name=first_name.strip(),
         last_name=last_name.strip(),
@@ -219,10 +223,14 @@ def check_reset_token(token: str) -> User:
 
 
 def request_password_reset(email: str) -> None:
-    """Record a reset request for a known, active email; do nothing visible otherwise."""
+    """Record a reset request, one event whether or not the email has an account.
+
+    The job mails a link to a known, active account and does nothing otherwise, so the
+    request costs the same either way (``user_id`` is None for an unknown email).
+    """
     user = find_user_by_email(email) if len(email) <= 254 else None
-    if user is not None and user.is_active:
-        record_event("password.reset_requested", user_id=user.id)
+    known = user is not None and user.is_active
+    record_event("password.reset_requested", user_id=user.id if known else None)
 
 
 def reset_password(token: str, new_password: str) -> User:
@@ -266,7 +274,9 @@ def store_avatar(data: bytes) -> str:
     return store_image("avatars", data, AVATAR_MAX_BYTES, (AVATAR_SIZE, AVATAR_SIZE), crop=True)
 
 
-def _user(user_id: int) -> User | None:
+def _user(user_id: int | None) -> User | None:
+    if user_id is None:
+        return None  # a request for an email without an account
     user = db.session.get(User, user_id)
     if user is None:
         log.warning("user %s is gone; no email sent", user_id)
@@ -300,7 +310,22 @@ def send_welcome_email(user_id: int) -> None:
         )
 
 
-def send_password_reset_email(user_id: int) -> None:
+def send_account_exists_email(user_id: int) -> None:
+    """Tell an account's owner that someone tried to sign up with their address."""
+    user = _user(user_id)
+    if user is None or not user.is_active:
+        return
+    send_email(
+        user.email,
+        "You already have an account",
+        "account_exists",
+        user=user,
+        login=external_url("accounts.login_GET"),
+        reset=external_url("accounts.forgot_GET"),
+    )
+
+
+def send_password_reset_email(user_id: int | None) -> None:
     user = _user(user_id)
     if user is None or not user.is_active:
         return

@@ -19,6 +19,7 @@ from app.accounts.forms import (
 )
 from app.accounts.services import WeakPassword, WrongPassword
 from app.extensions import db, limiter
+from app.forms import submitted_line
 from app.htmx import redirect_to, render
 from app.images import InvalidImage
 from app.storage import send_stored
@@ -29,8 +30,10 @@ INVALID = 422
 
 
 def _account_key() -> str:
-    """Rate-limit key for one account, whatever IP the attempts come from."""
-    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+    """Rate-limit key for one account, whatever IP the attempts come from: the email as the
+    form parses it, so spelling it with spaces, capitals or control characters (which the
+    form drops) counts against the same account. Form bodies only: forms refuse JSON."""
+    return "account:" + services.normalise_email(submitted_line("email"))[:254]
 
 
 login_limits = [
@@ -67,6 +70,13 @@ def safe_next(target: str | None, default: str) -> str:
     if any(ord(ch) < 32 for ch in target) or "\\" in target:
         return default
     return target
+
+
+def _end_browser_session() -> None:
+    """Empty the session and delete the remember-me cookie (logout_user marks it for deletion
+    in the session, so it must come after the clear)."""
+    session.clear()
+    logout_user()
 
 
 def _form_page(template: str, form, status: int = 200, **context):
@@ -169,8 +179,7 @@ def logout_POST():
     if current_user.is_authenticated:
         services.end_sessions(current_user)
         db.session.commit()
-        logout_user()
-    session.clear()
+    _end_browser_session()
     flash("You are logged out.", "info")
     return redirect_to(url_for("core.home"))
 
@@ -217,8 +226,7 @@ def reset_POST(token: str):
         form.password.errors.append(exc.message)
         return _form_page("accounts/reset.html", form, INVALID, token=token)
     db.session.commit()
-    logout_user()
-    session.clear()
+    _end_browser_session()
     flash("Your password is changed and every other session has ended. Log in again.", "success")
     return redirect_to(url_for("accounts.login_GET"))
 

@@ -13,7 +13,7 @@ from app.catalog.errors import ListingError
 from app.catalog.forms import CategoryForm, DecisionForm
 from app.catalog.models import Category
 from app.extensions import db
-from app.forms import options
+from app.forms import id_arg, options
 from app.htmx import redirect_to, render
 from app.vendors import services as vendors
 from app.vendors.forms import DeclineForm
@@ -52,13 +52,13 @@ def _review_page(product_id: int, form: DecisionForm, status: int = 200):
     )
 
 
-@bp.get("/moderation/<int:product_id>")
+@bp.get("/moderation/<id:product_id>")
 @permission_required(Permission.MODERATE)
 def review_GET(product_id: int):
     return _review_page(product_id, DecisionForm())
 
 
-@bp.post("/products/<int:product_id>/<action>")
+@bp.post("/products/<id:product_id>/<action>")
 @permission_required(Permission.MODERATE)
 def decide_POST(product_id: int, action: str):
     if action not in DECISIONS:
@@ -100,7 +100,7 @@ def vendors_GET():
     )
 
 
-@bp.post("/vendors/<int:vendor_id>/<action>")
+@bp.post("/vendors/<id:vendor_id>/<action>")
 @permission_required(Permission.MODERATE)
 def vendor_POST(vendor_id: int, action: str):
     if action == "decline":
@@ -153,7 +153,7 @@ def _categories_page(form: CategoryForm, status: int = 200, editing: Category | 
 @bp.get("/categories")
 @permission_required(Permission.CONFIGURE)
 def categories_GET():
-    editing = db.session.get(Category, request.args.get("edit", 0, type=int) or 0)
+    editing = db.session.get(Category, id_arg(request.args, "edit") or 0)
     form = _category_form(CategoryForm(obj=editing), editing)
     if editing is not None:
         form.parent_id.data = editing.parent_id or 0
@@ -166,7 +166,7 @@ def categories_POST():
     return _save_category(None)
 
 
-@bp.post("/categories/<int:category_id>")
+@bp.post("/categories/<id:category_id>")
 @permission_required(Permission.CONFIGURE)
 def category_POST(category_id: int):
     category = db.session.get(Category, category_id)

@@ -1,15 +1,13 @@
-"""Listing forms (Flask-WTF: every POST carries CSRF)."""
+"""Listing forms (on the shared base: CSRF, form data only, cleaned text, plain amounts)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, MultipleFileField
 from wtforms import (
     BooleanField,
-    DecimalField,
     IntegerField,
     SelectField,
     StringField,
@@ -21,7 +19,7 @@ from app.catalog.content import video_url
 from app.catalog.listings import CURRENCIES
 from app.catalog.models import TYPE_LABELS, Complexity, PriceType
 from app.catalog.review import REASON_CODES
-from app.forms import MultiCheckboxField, options
+from app.forms import Form, MoneyField, MultiCheckboxField, options
 
 _IMAGES = FileAllowed(["png", "jpg", "jpeg", "webp", "gif"], "Images only (PNG, JPEG, WebP, GIF).")
 _PRICE = [Optional(), NumberRange(min=Decimal("0.50"), max=Decimal("100000"))]
@@ -40,7 +38,7 @@ def money(value: int | None) -> Decimal | None:
     return (Decimal(value) / 100).quantize(Decimal("0.01")) if value else None
 
 
-class ListingForm(FlaskForm):
+class ListingForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(min=3, max=120)])
     short_description = StringField("Short description", validators=[Optional(), Length(max=200)])
     description_md = TextAreaField(
@@ -60,9 +58,9 @@ class ListingForm(FlaskForm):
         ),
     )
     currency = SelectField("Currency", choices=options((c, c) for c in CURRENCIES))
-    price = DecimalField("One-time price", places=2, validators=_PRICE)
-    monthly_price = DecimalField("Monthly price", places=2, validators=_PRICE)
-    yearly_price = DecimalField("Yearly price", places=2, validators=_PRICE)
+    price = MoneyField("One-time price", validators=_PRICE)
+    monthly_price = MoneyField("Monthly price", validators=_PRICE)
+    yearly_price = MoneyField("Yearly price", validators=_PRICE)
     thumbnail = FileField("Thumbnail image", validators=[_IMAGES])
     screenshots = MultipleFileField("Add screenshots", validators=[_IMAGES])
     remove_screenshots = MultiCheckboxField("Remove screenshots", choices=[])
@@ -138,14 +136,14 @@ class ListingForm(FlaskForm):
         }
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """A moderator's decision: reason codes and a note the vendor will read."""
 
     reason_codes = MultiCheckboxField("Reasons", choices=options(REASON_CODES.items()))
     note = TextAreaField("Note to the vendor", validators=[Optional(), Length(max=2_000)])
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=80)])
     parent_id = SelectField("Parent", coerce=int, validators=[Optional()])
     description = TextAreaField("Description", validators=[Optional(), Length(max=2_000)])

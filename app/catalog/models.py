@@ -316,12 +316,18 @@ class ProductTransition(db.Model):
 
 
 class ProductView(db.Model):
-    """One row per product, visitor and day; the visitor is a keyed hash, never an IP."""
+    """One row per product, visitor and day; visitor and address are keyed daily hashes (of
+    the account or network, and of the network it came from), never an IP."""
 
     __tablename__ = "product_views"
-    __table_args__ = (UniqueConstraint("product_id", "day", "visitor"),)
+    __table_args__ = (
+        UniqueConstraint("product_id", "day", "visitor"),
+        # How many views one address added to a product that day (pageviews.VIEWS_PER_ADDRESS).
+        Index("ix_product_views_product_day_address", "product_id", "day", "address"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date, index=True)
     visitor: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(32), server_default="")

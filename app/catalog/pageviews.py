@@ -1,5 +1,10 @@
 """Product page views: one per visitor per day, counted without a database write per page.
 
+Who counts (``visitor_identity``, ``address_of``): a signed-in shopper once per account, an
+anonymous visitor once per network address (an IPv4 address, an IPv6 /64), whatever browser
+or User-Agent they send; and one address adds at most VIEWS_PER_ADDRESS views to a product a
+day, however many accounts sign in from it. Both are keyed daily hashes, never the IP.
+
 A page that wrote its own view would make every product page a write: under load the pages
 queue for SQLite's single writer or for the product's row lock in PostgreSQL. Instead the
 page *notes* the view and ``flush()`` writes a batch: one INSERT ... ON CONFLICT DO NOTHING
@@ -22,6 +27,7 @@ import atexit
 import functools
 import hashlib
 import hmac
+import ipaddress
 import logging
 import os
 import threading
@@ -49,7 +55,12 @@ BATCH = 1000
 # Without Redis a process whose database keeps failing holds at most this many views.
 LOCAL_LIMIT = 50_000
 
-View = tuple[int, date, str]  # product id, day, visitor key
+# One address (a household, an office, a phone network's NAT, or one person with many
+# accounts) adds at most this many views to one product per day.
+VIEWS_PER_ADDRESS = 3
+
+# product id, day, visitor key, address key ("" or absent: the view is its own address)
+View = tuple[int, date, str, str]
 
 
 def visitor_key(secret: str, identity: str, day: date) -> str:
@@ -58,16 +69,37 @@ def visitor_key(secret: str, identity: str, day: date) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
-def note(product_id: int, visitor: str, day: date) -> None:
-    """Note one view for the next flush. Never raises: a lost view must not cost the page."""
+def address_of(remote_addr: str | None) -> str:
+    """The network a request came from: the IPv4 address, or the IPv6 /64 (one subscriber
+    line gets a whole /64, so single IPv6 addresses cost nothing to change)."""
+    try:
+        ip = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
+        return "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def visitor_identity(user_id: int | None, address: str) -> str:
+    """Who a view is from: the account when signed in, else the network address alone (not the
+    User-Agent, which a visitor can change on every request)."""
+    return f"user:{user_id}" if user_id is not None else f"anon:{address}"
+
+
+def note(product_id: int, visitor: str, day: date, address: str = "") -> None:
+    """Note one view for the next flush; ``address`` is the keyed hash of its network ("" for
+    none). Never raises: a lost view must not cost the page."""
     connection = redis_connection()
     if connection is not None:
         try:
-            connection.rpush(REDIS_KEY, f"{product_id}:{day.isoformat()}:{visitor}")
+            connection.rpush(REDIS_KEY, f"{product_id}:{day.isoformat()}:{visitor}:{address}")
         except RedisError:
             log.warning("page view not noted: Redis is unavailable", exc_info=True)
         return
-    _local_buffer().add((product_id, day, visitor))
+    _local_buffer().add((product_id, day, visitor, address))
 
 
 def flush() -> int:
@@ -100,18 +132,31 @@ def pending() -> int:
     return int(connection.llen(REDIS_KEY))
 
 
-def write(views: list[View]) -> int:
-    """Store a batch and move the counters by its new views; commit; return the new count."""
-    unique = list(dict.fromkeys(views))
-    ids = {product_id for product_id, _, _ in unique}
-    if not ids:
+def write(views: list[View] | list[tuple[int, date, str]]) -> int:
+    """Store a batch and move the counters by its new views; commit; return the new count.
+
+    A view counts if its visitor has none for that product and day yet, and its address has
+    added fewer than VIEWS_PER_ADDRESS. Views without an address count as their own address.
+    """
+    batch: dict[tuple[int, date, str], str] = {}
+    for product_id, day, visitor, *address in views:
+        batch.setdefault((product_id, day, visitor), (address[0] if address else "") or visitor)
+    if not batch:
         return 0
+    ids = {product_id for product_id, _, _ in batch}
     existing = set(db.session.scalars(select(Product.id).where(Product.id.in_(ids))))
-    rows = [
-        {"product_id": product_id, "day": day, "visitor": visitor}
-        for product_id, day, visitor in unique
-        if product_id in existing  # a product deleted since: its views go with it
-    ]
+    seen, per_address = _stored(batch, existing)
+    rows = []
+    for (product_id, day, visitor), address in batch.items():
+        if product_id not in existing:
+            continue  # a product deleted since: its views go with it
+        if (product_id, day, visitor) in seen or per_address[product_id, day, address] >= (
+            VIEWS_PER_ADDRESS
+        ):
+            continue
+        seen.add((product_id, day, visitor))
+        per_address[product_id, day, address] += 1
+        rows.append({"product_id": product_id, "day": day, "visitor": visitor, "address": address})
     connection = db.session.connection()
     inserted = (
         connection.execute(_insert(connection.dialect.name), rows).scalars().all() if rows else []
@@ -123,6 +168,29 @@ def write(views: list[View]) -> int:
         )
     db.session.commit()
     return len(inserted)
+
+
+def _stored(
+    batch: dict[tuple[int, date, str], str], products: set[int]
+) -> tuple[set[tuple[int, date, str]], Counter[tuple[int, date, str]]]:
+    """The batch's visitors already counted, and how many views each of its addresses added,
+    for its products and days."""
+    if not products:
+        return set(), Counter()
+    table = ProductView.__table__
+    days = {day for _, day, _ in batch}
+    visitors = {visitor for _, _, visitor in batch}
+    addresses = set(batch.values())
+    rows = db.session.execute(
+        select(table.c.product_id, table.c.day, table.c.visitor, table.c.address).where(
+            table.c.product_id.in_(products),
+            table.c.day.in_(days),
+            table.c.visitor.in_(visitors) | table.c.address.in_(addresses),
+        )
+    ).all()
+    seen = {(row.product_id, row.day, row.visitor) for row in rows}
+    per_address = Counter((row.product_id, row.day, row.address or row.visitor) for row in rows)
+    return seen, per_address
 
 
 @functools.cache
@@ -152,8 +220,11 @@ def _decoded(raw: list[bytes]) -> list[View]:
     views = []
     for item in raw:
         try:
-            product_id, day, visitor = item.decode().split(":", 2)
-            views.append((int(product_id), date.fromisoformat(day), visitor[:32]))
+            # Entries noted before addresses were kept have three parts.
+            product_id, day, visitor, *address = item.decode().split(":", 3)
+            views.append(
+                (int(product_id), date.fromisoformat(day), visitor[:32], "".join(address)[:32])
+            )
         except (UnicodeDecodeError, ValueError):
             log.warning("dropping a malformed page view entry: %r", item[:80])
     return views

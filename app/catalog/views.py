@@ -73,19 +73,23 @@ def product_GET(slug: str):
 
 
 def _count_view(product: pages.ProductHead, store: pages.StoreLink) -> None:
-    """One view per visitor per day; the vendor's own visits and obvious bots do not count."""
+    """One view per account or (anonymous) network address per day, a few per address at most
+    (pageviews.py); the vendor's own visits and obvious bots do not count."""
     agent = (request.user_agent.string or "").lower()
     if any(word in agent for word in ("bot", "crawler", "spider")):
         return
-    if current_user.is_authenticated:
-        if store.user_id == current_user.id:
-            return
-        identity = f"user:{current_user.id}"
-    else:
-        identity = f"anon:{request.remote_addr}|{agent[:200]}"
+    if current_user.is_authenticated and store.user_id == current_user.id:
+        return
+    network = pageviews.address_of(request.remote_addr)
+    user_id = current_user.id if current_user.is_authenticated else None
     today = utcnow().date()
-    visitor = pageviews.visitor_key(current_app.secret_key, identity, today)
-    pageviews.note(product.id, visitor, today)
+    secret = current_app.secret_key
+    pageviews.note(
+        product.id,
+        pageviews.visitor_key(secret, pageviews.visitor_identity(user_id, network), today),
+        today,
+        address=pageviews.visitor_key(secret, f"address:{network}", today),
+    )
 
 
 @bp.get("/categories/<slug>")
@@ -233,7 +237,7 @@ def new_POST():
     return redirect_to(url_for("catalog.manage_GET", product_id=product.id))
 
 
-@bp.get("/vendor/products/<int:product_id>")
+@bp.get("/vendor/products/<id:product_id>")
 @permission_required(Permission.SELL)
 def manage_GET(product_id: int):
     return _manage_page(listings.get_own_product(current_user, product_id))
@@ -255,7 +259,7 @@ def _manage_page(product: Product, missing: list[str] | None = None, status: int
     )
 
 
-@bp.get("/vendor/products/<int:product_id>/edit")
+@bp.get("/vendor/products/<id:product_id>/edit")
 @permission_required(Permission.SELL)
 def edit_GET(product_id: int):
     product = listings.get_own_product(current_user, product_id)
@@ -265,7 +269,7 @@ def edit_GET(product_id: int):
     return _editor(form, product, values)
 
 
-@bp.post("/vendor/products/<int:product_id>/edit")
+@bp.post("/vendor/products/<id:product_id>/edit")
 @permission_required(Permission.SELL)
 def edit_POST(product_id: int):
     product = listings.get_own_product(current_user, product_id)
@@ -297,7 +301,7 @@ def _vendor_action(product_id: int, act: Callable[[Product], object], message: s
     return redirect_to(url_for("catalog.manage_GET", product_id=target.id))
 
 
-@bp.post("/vendor/products/<int:product_id>/submit")
+@bp.post("/vendor/products/<id:product_id>/submit")
 @permission_required(Permission.SELL)
 def submit_POST(product_id: int):
     try:
@@ -312,7 +316,7 @@ def submit_POST(product_id: int):
         return _manage_page(product, exc.missing, INVALID)
 
 
-@bp.post("/vendor/products/<int:product_id>/withdraw")
+@bp.post("/vendor/products/<id:product_id>/withdraw")
 @permission_required(Permission.SELL)
 def withdraw_POST(product_id: int):
     return _vendor_action(
@@ -322,7 +326,7 @@ def withdraw_POST(product_id: int):
     )
 
 
-@bp.post("/vendor/products/<int:product_id>/discard")
+@bp.post("/vendor/products/<id:product_id>/discard")
 @permission_required(Permission.SELL)
 def discard_POST(product_id: int):
     return _vendor_action(
@@ -332,7 +336,7 @@ def discard_POST(product_id: int):
     )
 
 
-@bp.post("/vendor/products/<int:product_id>/duplicate")
+@bp.post("/vendor/products/<id:product_id>/duplicate")
 @permission_required(Permission.SELL)
 def duplicate_POST(product_id: int):
     return _vendor_action(

@@ -24,6 +24,7 @@ _REINDEX = ("search", "jobs.search.index_product")
 _NOTIFY_VENDOR = ("default", "jobs.catalog.notify_listing_decision")
 SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "user.registered": [("default", "jobs.accounts.send_verification_email")],
+    "user.signup_repeated": [("default", "jobs.accounts.send_account_exists_email")],
     "user.verification_requested": [("default", "jobs.accounts.send_verification_email")],
     "user.verified": [("default", "jobs.accounts.send_welcome_email")],
     "password.reset_requested": [("default", "jobs.accounts.send_password_reset_email")],

@@ -51,7 +51,7 @@ def _results(params: services.SearchParams) -> tuple[services.SearchResult, str]
     return result, html
 
 
-@bp.get("/search/click/<int:product_id>")
+@bp.get("/search/click/<id:product_id>")
 def click_GET(product_id: int):
     query_id = request.args.get("qid", type=int)
     position = request.args.get("pos", type=int)

@@ -1,10 +1,9 @@
 """The application to sell and the admin's decline form."""
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from app.forms import options
+from app.forms import Form, options
 
 # ISO 3166-1 alpha-2 codes of countries a payout provider can pay out to, as (code, name).
 COUNTRIES = [
@@ -28,7 +27,7 @@ COUNTRIES = [
 ]  # fmt: skip
 
 
-class ApplyForm(FlaskForm):
+class ApplyForm(Form):
     store_name = StringField("Store name", validators=[DataRequired(), Length(min=2, max=80)])
     slug = StringField("Store address", validators=[DataRequired(), Length(min=3, max=60)])
     bio = TextAreaField("About your store", validators=[Optional(), Length(max=2_000)])
@@ -43,7 +42,7 @@ class ApplyForm(FlaskForm):
     )
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField(
         "Reason (the applicant reads this)", validators=[DataRequired(), Length(max=2_000)]
     )

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.accounts.permissions import Permission, Role
+from app.accounts.permissions import Permission, Role, refusal
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
 from app.notifications.services import external_url, send_email
@@ -48,11 +48,11 @@ def apply_to_sell(
 ) -> VendorProfile:
     """Create (or, after a decline, resubmit) ``user``'s application to sell.
 
-    Raises PermissionDenied (unverified or not a customer), Conflict (already applied),
-    ApplicationError (slug rules).
+    Raises PermissionDenied (unverified, an admin, or already a vendor), Conflict (already
+    applied), ApplicationError (slug rules).
     """
     if not user.can(Permission.APPLY_TO_SELL):
-        raise PermissionDenied("Verify your email address before applying to sell.")
+        raise PermissionDenied(refusal(user, Permission.APPLY_TO_SELL))
     profile = application_of(user)
     if profile is not None and profile.status != VendorStatus.DECLINED:
         raise Conflict("You have already applied to sell.")

@@ -120,8 +120,8 @@ RULES = [
     ("POST", catalog_duplicate_POST, OTHERS_LISTING),
     ("GET", "/vendor/products/999999", OTHERS_LISTING),
     ("GET", "/sell", ALL_200),
-    # A vendor already sells; an admin may open a store like any verified user.
-    ("POST", "/sell", _statuses(302, 422, 403, 422)),
+    # A vendor already sells; an admin moderates stores and does not open one.
+    ("POST", "/sell", _statuses(302, 422, 403, 403)),
     ("GET", vendors_storefront_GET, ALL_200),
     ("GET", "/vendors/no-such-store", ALL_404),
     ("GET", "/admin/moderation", ADMIN_GET),

@@ -175,14 +175,14 @@ def test_without_redis_a_full_buffer_wakes_the_writer(local_app):
     product_id = _local_product(local_app)
     slug = slug_of(local_app, product_id)
     client = local_app.test_client()
-    for agent in ("one", "two"):
-        client.get(f"/products/{slug}", headers={"User-Agent": agent})
+    for address in ("10.0.0.1", "10.0.0.2"):
+        client.get(f"/products/{slug}", environ_base={"REMOTE_ADDR": address})
     with local_app.app_context():
         assert pageviews.pending() == 2
     assert _counts(local_app, product_id) == (0, 0, 0)  # the writer waits for a full buffer
-    client.get(f"/products/{slug}", headers={"User-Agent": "three"})  # the third fills it
+    client.get(f"/products/{slug}", environ_base={"REMOTE_ADDR": "10.0.0.3"})  # fills it
     _eventually(lambda: _counts(local_app, product_id) == (3, 3, 3))
-    client.get(f"/products/{slug}", headers={"User-Agent": "four"})
+    client.get(f"/products/{slug}", environ_base={"REMOTE_ADDR": "10.0.0.4"})
     with local_app.app_context():
         assert pageviews.pending() == 1
     pageviews._flush_at_exit()  # what the interpreter runs when the process ends

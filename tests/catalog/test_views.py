@@ -100,7 +100,7 @@ def test_vendor_creates_a_listing_with_media(app, client, login_as):
     [
         ({"title": ""}, "This field is required."),
         ({"price": "-3"}, "Number must be"),
-        ({"price": "abc"}, "Not a valid decimal value."),
+        ({"price": "abc"}, "Enter an amount like 19 or 19.99."),
         ({"price_type": "one_time", "price": ""}, "more than zero"),
         ({"video_url": "https://evil.example/v.mp4"}, "YouTube or Vimeo"),
         ({"category_id": "999999"}, "Not a valid choice."),

@@ -67,10 +67,14 @@ def test_signup_same_answer_for_taken_email(client, make_user, mailbox, run_jobs
     response = _signup(client, email="taken@example.com")
     assert response.status_code == 303 and response.headers["Location"] == "/login"
     run_jobs()
-    assert mailbox.to("taken@example.com") == []
+    # The owner hears that someone tried; no account, link or verification is made.
+    [message] = mailbox.to("taken@example.com")
+    assert message["Subject"] == "You already have an account"
+    assert "/verify/" not in body_text(message)
     with app.app_context():
         user = db.session.get(User, existing.id)
         assert user.first_name == ""  # unchanged
+        assert db.session.scalar(select(db.func.count()).select_from(User)) == 1
 
 
 def test_verification_job_is_idempotent(app, client, mailbox, run_jobs):
