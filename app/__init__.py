@@ -44,11 +44,15 @@ def create_app(
 
 def register_extensions(app: Flask) -> None:
     from app.extensions import cache, csrf, db, htmx, limiter, login_manager, migrate
+    from app.outages import init_outages
     from app.queue import init_redis
+    from app.redis_guard import init_redis_guard
     from app.security import configure_logging
 
     configure_logging(app)
+    init_outages(app)
     db.init_app(app)
+    register_session_teardown(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event
 
@@ -67,6 +71,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     init_redis(app)
+    init_redis_guard(app)
 
     from app.accounts.models import User
 
@@ -78,6 +83,25 @@ def register_extensions(app: Flask) -> None:
             return None
         user = db.session.scalar(select(User).where(User.session_token == token))
         return user if user is not None and user.is_active else None
+
+
+def register_session_teardown(app: Flask) -> None:
+    """Remove the request's database session before Flask-SQLAlchemy's own teardown does
+    (teardowns run last registered first), so a failure there is logged and never replaces
+    the response already made with the server's bare error page."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.extensions import db
+
+    @app.teardown_appcontext
+    def remove_session(_error: BaseException | None) -> None:
+        try:
+            db.session.remove()
+        except SQLAlchemyError as exc:
+            # Typically the rollback of a connection that dropped mid-request. That failure
+            # ended the transaction, so closing the session again releases the connection.
+            app.extensions["outages"].failed("Database (session cleanup)", exc, traceback=True)
+            db.session.remove()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -9,6 +9,7 @@ may show a change up to FRAGMENT_SECONDS late.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import secrets
@@ -21,9 +22,11 @@ from cachetools import TLRUCache
 from flask import Flask, g
 from flask_caching.backends.base import BaseCache
 from markupsafe import Markup
+from redis.exceptions import RedisError
 
 from app.extensions import cache
 from app.queue import redis_connection
+from app.redis_guard import guarded, redis_or
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -98,7 +101,11 @@ def catalog_version() -> str:
     """The current version, read once per request or job (a page may hold several fragments)."""
     if "catalog_version" not in g:
         connection = redis_connection()
-        stored = connection.get(VERSION_KEY) if connection is not None else None
+        stored = (
+            guarded("catalog version", lambda: connection.get(VERSION_KEY))
+            if connection is not None
+            else None
+        )
         if connection is None:
             g.catalog_version = _local["version"]
         elif stored is None:
@@ -114,7 +121,7 @@ def bump_catalog_version() -> str:
     if connection is None:
         _local["version"] = version
     else:
-        connection.set(VERSION_KEY, version)
+        guarded("catalog version", lambda: connection.set(VERSION_KEY, version))
     g.catalog_version = version
     return version
 
@@ -126,18 +133,14 @@ def fragment(key: str, build: Callable[[], str], timeout: int = FRAGMENT_SECONDS
     never the page: the fragment is then rendered every time.
     """
     html, full_key = None, None
-    try:
+    with contextlib.suppress(RedisError):  # noted by the outage log (app/redis_guard.py)
         full_key = f"fragment:{catalog_version()}:{key}"
-        html = cache.get(full_key)
-    except Exception:  # noqa: BLE001 - an unreachable cache is reported, not raised
-        log.warning("fragment cache unavailable", exc_info=True)
+    if full_key is not None:
+        html = redis_or("fragment cache", lambda: cache.get(full_key), None)
     if html is None:
         html = build()
-        try:
-            if full_key is not None:
-                cache.set(full_key, html, timeout=timeout)
-        except Exception:  # noqa: BLE001 - as above
-            log.warning("fragment cache unavailable", exc_info=True)
+        if full_key is not None:
+            redis_or("fragment cache", lambda: cache.set(full_key, html, timeout=timeout), False)
     return Markup(html)  # noqa: S704 - rendered template output, escaped when it was built
 
 
@@ -151,8 +154,7 @@ def catalog_fact(key: str, build: Callable[[], T]) -> T:
     """``build()``'s value (immutable, small) while the catalog version stands."""
     try:
         full_key = f"{catalog_version()}:{key}"
-    except Exception:  # noqa: BLE001 - no version to key on: build every time
-        log.warning("catalog version unavailable", exc_info=True)
+    except RedisError:  # no version to key on (noted by the outage log): build every time
         return build()
     value = _facts.get(full_key)
     if value is None:
