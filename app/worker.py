@@ -32,7 +32,7 @@ from rq.queue import Queue
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
-from app.outages import outages
+from app.outages import init_outages, outages
 from app.queue import enqueue_due_jobs, get_queue, requeue_abandoned
 from app.redis_guard import init_redis_guard
 
@@ -44,7 +44,8 @@ RESTART_SECONDS = 1.0
 
 def prepare_work_horse(app: Flask) -> None:
     """In a process forked from one that used ``app``: forget the parent's connections and
-    locks (SQLAlchemy's pool, the Redis breaker) so that nothing is shared with the parent.
+    locks (SQLAlchemy's pool, the Redis breaker, the outage log; the chores thread may have
+    held a lock when the worker forked) so that nothing is shared with the parent.
 
     ``dispose(close=False)`` leaves the parent's connections open for the parent (closing them
     here would end the parent's sessions); psycopg does not close a connection inherited
@@ -53,6 +54,7 @@ def prepare_work_horse(app: Flask) -> None:
     with app.app_context():
         db.engine.dispose(close=False)
     init_redis_guard(app)
+    init_outages(app)
 
 
 class AppWorker(Worker):
