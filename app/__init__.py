@@ -48,12 +48,16 @@ def register_extensions(app: Flask) -> None:
     from app.cache import init_app as init_cache
     from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
     from app.forms import Request
+    from app.outages import init_outages
     from app.queue import init_redis
+    from app.redis_guard import init_redis_guard
     from app.security import configure_logging
     from app.storage import init_app as init_storage
 
     configure_logging(app)
+    init_outages(app)
     db.init_app(app)
+    register_session_teardown(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event
 
@@ -74,6 +78,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     init_redis(app)
     init_storage(app)
+    init_redis_guard(app)
 
     from app.accounts.models import User
 
@@ -98,6 +103,25 @@ def register_converters(app: Flask) -> None:
     from app.forms import IdConverter
 
     app.url_map.converters["id"] = IdConverter
+
+
+def register_session_teardown(app: Flask) -> None:
+    """Remove the request's database session before Flask-SQLAlchemy's own teardown does
+    (teardowns run last registered first), so a failure there is logged and never replaces
+    the response already made with the server's bare error page."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.extensions import db
+
+    @app.teardown_appcontext
+    def remove_session(_error: BaseException | None) -> None:
+        try:
+            db.session.remove()
+        except SQLAlchemyError as exc:
+            # Typically the rollback of a connection that dropped mid-request. That failure
+            # ended the transaction, so closing the session again releases the connection.
+            app.extensions["outages"].failed("Database (session cleanup)", exc, traceback=True)
+            db.session.remove()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 from cachetools import TTLCache
 from flask import Flask, current_app, g
 from redis import Redis
-from redis.exceptions import RedisError
 
 from app.queue import redis_connection
+from app.redis_guard import redis_or
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -101,47 +101,39 @@ class FragmentCache:
         return version
 
 
-# --- the Redis calls (short timeouts and a circuit breaker go here) ---------------------------
+# --- the Redis calls: through the app's circuit breaker (app/redis_guard.py), which notes an
+# outage once per interval in the outage log; a failure costs the cache, never the page --------
 
 
 def _redis_get(redis: Redis, key: str) -> Any:
-    try:
-        data = redis.get(key)
-    except RedisError:
-        log.warning("fragment cache unavailable", exc_info=True)
-        return _MISSING
+    data = redis_or("fragment cache", lambda: redis.get(key), None)
     # S301: the app's own Redis, which RQ already trusts with pickled jobs.
     return _MISSING if data is None else pickle.loads(data)  # noqa: S301
 
 
 def _redis_set(redis: Redis, key: str, value: Any, seconds: int) -> None:
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    try:
-        redis.set(key, data, ex=seconds)
-    except RedisError:
-        log.warning("fragment cache unavailable", exc_info=True)
+    redis_or("fragment cache", lambda: redis.set(key, data, ex=seconds), None)
 
 
 def _redis_version(redis: Redis) -> str:
     """The shared version, created if none is set; a random one (no entry reachable) when
-    Redis is down."""
-    try:
+    Redis is unavailable."""
+
+    def read() -> bytes | None:
         stored = redis.get(VERSION_KEY)
         if stored is None:
             redis.set(VERSION_KEY, secrets.token_hex(6), nx=True)
             stored = redis.get(VERSION_KEY)
-    except RedisError:
-        log.warning("catalog version unavailable", exc_info=True)
-        return "unavailable-" + secrets.token_hex(6)
+        return stored
+
+    stored = redis_or("catalog version", read, None)
     return stored.decode() if stored is not None else "unavailable-" + secrets.token_hex(6)
 
 
 def _redis_set_version(redis: Redis, version: str) -> None:
-    try:
-        redis.set(VERSION_KEY, version)
-    except RedisError:
-        # Entries then expire by their timeout instead.
-        log.warning("could not bump the catalog version", exc_info=True)
+    # Unavailable: entries expire by their timeout instead.
+    redis_or("catalog version", lambda: redis.set(VERSION_KEY, version), None)
 
 
 # --- the app's cache -------------------------------------------------------------------------

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 
 from app.extensions import db
 
@@ -71,60 +70,43 @@ def outbox_group() -> None:
 @outbox_group.command("sweep")
 @with_appcontext
 def outbox_sweep_command() -> None:
-    """Dispatch events that were committed but never handed to the queue."""
-    from app.outbox.services import dispatch_pending
+    """Dispatch events that never reached the queue; resend lost jobs; mark failed ones."""
+    from app.outbox.services import sweep_outbox
 
-    click.echo(f"dispatched {dispatch_pending()} event(s)")
+    report = sweep_outbox()
+    click.echo(f"dispatched {report.dispatched} event(s)")
+    click.echo(
+        f"sent again {report.redispatched}, failed {report.failed}, "
+        f"found delivered {report.delivered}"
+    )
+
+
+def sweep() -> None:
+    """The worker's chores once, for the current app: due retries, abandoned jobs, the outbox
+    sweep, page views (each outliving the others' failures)."""
+    from app.worker import Chores
+
+    Chores(current_app._get_current_object()).run_once()  # type: ignore[attr-defined]
 
 
 @click.command("worker")
 @click.option("--queues", default="search,scan,default", show_default=True)
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-@with_appcontext
-def worker_command(queues: str, burst: bool) -> None:
-    """Run an RQ worker with the scheduler (retries) and the periodic sweep (outbox, page views)."""
-    from rq import Worker
+@pass_script_info
+def worker_command(info: ScriptInfo, queues: str, burst: bool) -> None:
+    """Run an RQ worker (forking a work horse per job) with its chores: due retries,
+    abandoned jobs, the outbox sweep and page views."""
+    from app.queue import QUEUES
+    from app.worker import run_worker
 
-    from app.queue import get_queue, redis_connection
-
-    connection = redis_connection()
-    if connection is None:
+    app = info.load_app()
+    if app.extensions.get("redis") is None:
         raise click.ClickException("REDIS_URL is not set: without Redis, jobs run in-process.")
-    app = current_app._get_current_object()
     names = [name.strip() for name in queues.split(",") if name.strip()]
-    sweep()  # catch up before taking jobs (a burst run's only sweep)
-    stop = threading.Event()
-    if not burst:
-        threading.Thread(target=_sweep_forever, args=(app, stop), daemon=True).start()
-    worker = Worker([get_queue(name, connection) for name in names], connection=connection)
-    try:
-        worker.work(with_scheduler=True, burst=burst)
-    finally:
-        stop.set()
-
-
-def sweep() -> None:
-    """The worker's periodic chores, each outliving the other's failure (a database or Redis
-    hiccup): dispatch outbox events that never reached the queue, write noted page views."""
-    from app.catalog import pageviews
-    from app.outbox.services import dispatch_pending
-
-    for chore, run in (
-        ("outbox events dispatched", dispatch_pending),
-        ("page views", pageviews.flush),
-    ):
-        try:
-            count = run()
-        except Exception:
-            db.session.rollback()  # the next chore starts on a clean session
-            log.exception("sweep: %s failed", chore)
-        else:
-            if count:
-                log.info("sweep: %s: %d", chore, count)
-
-
-def _sweep_forever(app: Flask, stop: threading.Event) -> None:
-    interval = app.config["APP_CONFIG"].outbox_sweep_seconds
-    while not stop.wait(interval):
-        with app.app_context():
-            sweep()
+    unknown = sorted(set(names) - set(QUEUES))
+    if unknown or not names:
+        raise click.ClickException(
+            f"unknown queue(s) {', '.join(unknown) or '(none given)'}; the queues are "
+            f"{', '.join(QUEUES)}"
+        )
+    run_worker(app, names, burst=burst)

@@ -33,6 +33,27 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be 1 or more, got {value}")
+    return value
+
+
+def _intervals(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """A comma-separated list of whole seconds, e.g. ``10,60,300``; empty means none."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        values = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        values = (-1,)
+    if any(value < 0 for value in values):
+        raise ConfigError(f"{name} must be whole seconds separated by commas, got {raw!r}")
+    return values
+
+
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw in (None, ""):
@@ -74,6 +95,13 @@ def _trusted_hosts(env: Mapping[str, str]) -> tuple[str, ...] | None:
     return hosts or None
 
 
+def _timeout(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _seconds(env, name, default)
+    if value == 0:  # a socket timeout of 0 would make every call fail at once
+        raise ConfigError(f"{name} must be more than 0 seconds")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     """Every setting the app reads. Each field is in the README's configuration table."""
@@ -96,6 +124,14 @@ class Config:
     max_upload_bytes: int
     proxy_fix_x_for: int
     outbox_sweep_seconds: int
+    outbox_grace_seconds: int
+    job_retry_intervals: tuple[int, ...]
+    job_heartbeat_seconds: int
+    redis_timeout_seconds: float
+    redis_breaker_failures: int
+    redis_breaker_seconds: float
+    database_connect_timeout: int
+    outage_log_seconds: float
     view_flush_size: int
     view_flush_seconds: int
     log_level: str
@@ -181,7 +217,15 @@ class Config:
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 16 * 1024 * 1024),
             proxy_fix_x_for=_int(env, "PROXY_FIX_X_FOR", 0),
-            outbox_sweep_seconds=_int(env, "OUTBOX_SWEEP_SECONDS", 30),
+            outbox_sweep_seconds=_positive(env, "OUTBOX_SWEEP_SECONDS", 30),
+            outbox_grace_seconds=_int(env, "OUTBOX_GRACE_SECONDS", 60),
+            job_retry_intervals=_intervals(env, "JOB_RETRY_INTERVALS", (10, 60, 300)),
+            job_heartbeat_seconds=_positive(env, "JOB_HEARTBEAT_SECONDS", 10),
+            redis_timeout_seconds=_timeout(env, "REDIS_TIMEOUT_SECONDS", 0.25),
+            redis_breaker_failures=_positive(env, "REDIS_BREAKER_FAILURES", 2),
+            redis_breaker_seconds=_seconds(env, "REDIS_BREAKER_SECONDS", 5.0),
+            database_connect_timeout=_positive(env, "DATABASE_CONNECT_TIMEOUT", 5),
+            outage_log_seconds=_seconds(env, "OUTAGE_LOG_SECONDS", 60.0),
             view_flush_size=_int(env, "VIEW_FLUSH_SIZE", 200),
             view_flush_seconds=_int(env, "VIEW_FLUSH_SECONDS", 5),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
@@ -195,11 +239,7 @@ class Config:
             "DEBUG": self.debug,
             "TESTING": self.is_testing,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
-            # A server connection can drop between requests; an SQLite file cannot (and a
-            # ping would cost a query per request).
-            "SQLALCHEMY_ENGINE_OPTIONS": {
-                "pool_pre_ping": not self.database_url.startswith("sqlite")
-            },
+            "SQLALCHEMY_ENGINE_OPTIONS": self.engine_options(),
             "MAX_CONTENT_LENGTH": self.max_upload_bytes,
             # Text fields are small; a 1 MB form field is hostile, not a long bio.
             "MAX_FORM_MEMORY_SIZE": 512 * 1024,
@@ -216,8 +256,39 @@ class Config:
             "WTF_CSRF_TIME_LIMIT": 60 * 60 * 8,
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
             "RATELIMIT_HEADERS_ENABLED": True,
-            "RATELIMIT_SWALLOW_ERRORS": True,
+            # Rate limits when their Redis is unreachable: counted in each process's memory
+            # instead (the same limits, per process), never waived and never refusing everyone.
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_SWALLOW_ERRORS": False,
+            "RATELIMIT_STORAGE_OPTIONS": (
+                self.redis_client_options()
+                if self.ratelimit_storage_uri.startswith(("redis://", "rediss://"))
+                else {}
+            ),
             "APP_CONFIG": self,
+        }
+
+    def engine_options(self) -> dict[str, Any]:
+        if self.database_url.startswith("sqlite"):
+            # A file cannot drop its connection (and a ping would cost a query per request).
+            return {}
+        # A server connection can drop between requests; a server that does not answer
+        # fails the connect after DATABASE_CONNECT_TIMEOUT seconds instead of hanging.
+        return {
+            "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": self.database_connect_timeout},
+        }
+
+    def redis_client_options(self) -> dict[str, Any]:
+        """Options for every Redis client a web request uses (queue, page views, fragment cache,
+        rate limits): a hung Redis costs REDIS_TIMEOUT_SECONDS per call, never a retry."""
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        return {
+            "socket_connect_timeout": self.redis_timeout_seconds,
+            "socket_timeout": self.redis_timeout_seconds,
+            "retry": Retry(NoBackoff(), 0),
         }
 
 

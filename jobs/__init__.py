@@ -1,49 +1,37 @@
-"""Thin RQ entry points: ids in, an app context set up, one service called."""
+"""Thin RQ entry points: ids in, an app context set up, one service called.
+
+Jobs run inside the app that enqueued them: in a `flask worker` work horse (which pushes the
+worker's app), in the request that committed (without Redis), or in a test's app context.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import Flask, current_app, has_app_context
+from flask import current_app, has_app_context
+
+if TYPE_CHECKING:
+    from app.outbox.models import Event
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_worker_app: Flask | None = None
-_worker_pid: int | None = None
-
-
-def _app() -> Flask:
-    """The app to run in: the caller's (in-process, tests) or one per worker process."""
-    global _worker_app, _worker_pid
-    if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined]
-    if _worker_app is None:
-        from app import create_app
-
-        _worker_app = create_app()
-        _worker_pid = os.getpid()
-    elif _worker_pid != os.getpid():
-        # RQ forks a work horse per job: connections inherited from the parent are not ours.
-        from app.extensions import db
-
-        with _worker_app.app_context():
-            db.engine.dispose(close=False)
-        _worker_pid = os.getpid()
-    return _worker_app
-
 
 def job(fn: F) -> F:
-    """Run ``fn`` in its own app context (own DB session); dispatch events it committed."""
+    """Run ``fn`` in an app context of its own (its own database session); then dispatch the
+    events it committed."""
 
     @wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
         from app.extensions import db
         from app.outbox.services import dispatch_committed
 
-        with _app().app_context():
+        if not has_app_context():
+            raise RuntimeError(
+                f"{fn.__name__} runs inside the app: start workers with `flask worker`"
+            )
+        with current_app.app_context():
             try:
                 result = fn(*args, **kwargs)
             except Exception:
@@ -53,3 +41,16 @@ def job(fn: F) -> F:
             return result
 
     return run  # type: ignore[return-value]
+
+
+def event_handler(fn: Callable[[Event], None]) -> Callable[[str], bool]:
+    """A job reacting to an event: ``fn(event)`` runs once per event, however often the job
+    does (the handler's name, ``fn.__name__``, keys its delivery row). Returns True if it ran."""
+    from app.outbox.services import deliver_once
+
+    @job
+    @wraps(fn)
+    def run(event_id: str) -> bool:
+        return deliver_once(event_id, fn.__name__, fn)
+
+    return run

@@ -2,57 +2,30 @@
 password-changed mail."""
 
 from app.accounts import services
-from app.outbox.services import deliver_once
-from jobs import job
+from app.outbox.models import Event
+from jobs import event_handler
 
 
-@job
-def send_verification_email(event_id: str) -> bool:
-    return deliver_once(
-        event_id,
-        "send_verification_email",
-        lambda event: services.send_verification_email(event.payload["user_id"]),
-    )
+@event_handler
+def send_verification_email(event: Event) -> None:
+    services.send_verification_email(event.payload["user_id"])
 
 
-@job
-def send_welcome_email(event_id: str) -> bool:
-    return deliver_once(
-        event_id,
-        "send_welcome_email",
-        lambda event: services.send_welcome_email(event.payload["user_id"]),
-    )
+@event_handler
+def send_welcome_email(event: Event) -> None:
+    services.send_welcome_email(event.payload["user_id"])
 
 
-@job
-def send_account_exists_email(event_id: str) -> bool:
-    return deliver_once(
-        event_id,
-        "send_account_exists_email",
-        lambda event: services.send_account_exists_email(event.payload["user_id"]),
-    )
+@event_handler
+def send_account_exists_email(event: Event) -> None:
+    services.send_account_exists_email(event.payload["user_id"])
 
 
-@job
-def send_password_reset_email(event_id: str) -> bool:
-    return deliver_once(
-        event_id,
-        "send_password_reset_email",
-        lambda event: services.send_password_reset_email(event.payload["user_id"]),
-    )
+@event_handler
+def send_password_reset_email(event: Event) -> None:
+    services.send_password_reset_email(event.payload["user_id"])
 
 
-@job
-def send_password_changed_email(event_id: str) -> bool:
-    return deliver_once(
-        event_id,
-        "send_password_changed_email",
-        lambda event: services.send_password_changed_email(event.payload["user_id"]),
-    )
-
-
-@job
-def sweep_outbox() -> int:
-    from app.outbox.services import dispatch_pending
-
-    return dispatch_pending()
+@event_handler
+def send_password_changed_email(event: Event) -> None:
+    services.send_password_changed_email(event.payload["user_id"])

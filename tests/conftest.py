@@ -18,7 +18,9 @@ from app import create_app
 from app.accounts.models import User
 from app.accounts.services import hash_password
 from app.extensions import db, limiter
+from app.outages import init_outages
 from app.queue import QUEUES, get_queue
+from app.redis_guard import init_redis_guard
 from app.timeutil import utcnow
 from app.vendors.models import VendorProfile
 from tests.support.services import ClamdServer, MotoServer, RedisServer, SmtpServer
@@ -104,11 +106,13 @@ def _reset_schema(app: Flask) -> None:
 
 
 @pytest.fixture(scope="session")
-def app(
+def app_env(
     redis_server: RedisServer, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Flask]:
+) -> dict[str, str]:
+    """The test app's settings: other apps and worker processes on the same database start
+    from a copy."""
     tmp = str(tmp_path_factory.mktemp("app"))
-    env = {
+    return {
         "APP_ENV": "test",
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "DATABASE_URL": _database_url(tmp),
@@ -119,8 +123,21 @@ def app(
         "BASE_URL": "http://localhost",
         "RATELIMIT_STORAGE_URI": "memory://",
         "LOG_LEVEL": "WARNING",
+        # Tests stop and start Redis: a short cooldown lets them go on soon after. The machine
+        # running them may be busy: a slow answer is not a hung Redis (tests of a hung Redis
+        # set the production timeout).
+        "REDIS_BREAKER_SECONDS": "0.5",
+        "REDIS_TIMEOUT_SECONDS": "2",
+        # The sweep looks at a dispatched event's jobs at once; a failing job is retried soon
+        # (the intervals are the enqueuing app's, kept with the job).
+        "OUTBOX_GRACE_SECONDS": "0",
+        "JOB_RETRY_INTERVALS": "1,1",
     }
-    application = create_app(env=env)
+
+
+@pytest.fixture(scope="session")
+def app(app_env: dict[str, str]) -> Iterator[Flask]:
+    application = create_app(env=app_env)
     _reset_schema(application)
     yield application
     with application.app_context():
@@ -151,6 +168,9 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
     if redis_server.process is None:
         redis_server.start()
     app.extensions["redis"].flushall()
+    # A test that took Redis away leaves no open breaker or pending outage report behind.
+    init_redis_guard(app)
+    init_outages(app)
     smtp_server.mailbox.clear()
 
 

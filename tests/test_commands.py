@@ -5,7 +5,9 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.extensions import db
 from app.outbox.models import Event
-from tests.support.services import body_text
+from tests.support.services import WorkerProcess, body_text
+
+FLASK_WORKER = ["-m", "flask", "--app", "wsgi", "worker"]
 
 
 def test_create_admin(app):
@@ -52,7 +54,9 @@ def test_seed_is_idempotent(app):
         assert {"admin", "vendor", "customer"} <= roles
 
 
-def test_worker_command_runs_jobs(app, client, mailbox):
+def test_worker_command_runs_jobs(app, app_env, client, mailbox, tmp_path):
+    """`flask worker --burst` in a process of its own: a forking RQ worker that stops when the
+    queues are empty."""
     from tests.conftest import PASSWORD, csrf_token
 
     client.post(
@@ -64,10 +68,18 @@ def test_worker_command_runs_jobs(app, client, mailbox):
             "csrf_token": csrf_token(client, "/signup"),
         },
     )
-    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
-    assert result.exit_code == 0, result.output
+    worker = WorkerProcess(app_env, tmp_path / "worker.log", [*FLASK_WORKER, "--burst"])
+    worker.start(wait=False)
+    assert worker.process.wait(timeout=60) == 0, worker.log()
     [message] = mailbox.to("w@example.com")
     assert "/verify/" in body_text(message)
+    with app.app_context():
+        assert db.session.scalar(select(Event)).delivered_at is not None
+
+
+def test_worker_command_refuses_unknown_queues(app):
+    result = app.test_cli_runner().invoke(args=["worker", "--queues", "default,emails"])
+    assert result.exit_code != 0 and "unknown queue(s) emails" in result.output
 
 
 def test_outbox_sweep_command(app):

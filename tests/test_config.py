@@ -166,3 +166,31 @@ def test_settings_naming_a_part_not_built_refuse_to_start(tmp_path, name, value,
     with pytest.raises(ConfigError, match=message):
         create_app(env={"APP_ENV": "test", "SECRET_KEY": "k" * 40, name: value})
     assert Config.from_env({name: ""}, str(tmp_path)).env == "development"  # empty is unset
+
+
+def test_job_and_redis_settings(tmp_path):
+    config = Config.from_env({}, str(tmp_path))
+    assert config.job_retry_intervals == (10, 60, 300)
+    assert Config.from_env({"JOB_RETRY_INTERVALS": "1, 2"}, str(tmp_path)).job_retry_intervals == (
+        1,
+        2,
+    )
+    assert Config.from_env({"JOB_RETRY_INTERVALS": ""}, str(tmp_path)).job_retry_intervals == ()
+    for bad in ["soon", "1,-5", "1.5"]:
+        with pytest.raises(ConfigError, match="JOB_RETRY_INTERVALS"):
+            Config.from_env({"JOB_RETRY_INTERVALS": bad}, str(tmp_path))
+    with pytest.raises(ConfigError, match="REDIS_TIMEOUT_SECONDS"):
+        Config.from_env({"REDIS_TIMEOUT_SECONDS": "0"}, str(tmp_path))
+    for name in ["OUTBOX_SWEEP_SECONDS", "JOB_HEARTBEAT_SECONDS", "REDIS_BREAKER_FAILURES"]:
+        with pytest.raises(ConfigError, match=name):
+            Config.from_env({name: "0"}, str(tmp_path))
+
+
+def test_web_redis_clients_have_short_timeouts_and_rate_limits_a_fallback(tmp_path):
+    env = {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_TIMEOUT_SECONDS": "0.3"}
+    settings = Config.from_env(env, str(tmp_path)).flask_settings()
+    for options in (settings["CACHE_OPTIONS"], settings["RATELIMIT_STORAGE_OPTIONS"]):
+        assert options["socket_timeout"] == options["socket_connect_timeout"] == 0.3
+        assert options["retry"].get_retries() == 0
+    assert settings["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+    assert Config.from_env({}, str(tmp_path)).flask_settings()["RATELIMIT_STORAGE_OPTIONS"] == {}

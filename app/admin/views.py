@@ -1,4 +1,4 @@
-"""Admin pages: the moderation queue, vendor applications and the category tree."""
+"""Admin pages: the moderation queue, vendor applications, the category tree, failed deliveries."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from app.catalog.models import Category
 from app.extensions import db
 from app.forms import id_arg, options
 from app.htmx import redirect_to, render
+from app.outbox import services as outbox
 from app.vendors import services as vendors
 from app.vendors.forms import DeclineForm
 
@@ -195,3 +196,25 @@ def _save_category(category: Category | None):
     db.session.commit()
     flash("Category saved.", "success")
     return redirect_to(url_for("admin.categories_GET"))
+
+
+# --- failed deliveries (background work that used up its retries) --------------------------
+
+
+@bp.get("/deliveries")
+@permission_required(Permission.MODERATE)
+def deliveries_GET():
+    return render(
+        "admin/deliveries.html", deliveries=outbox.failed_deliveries(), confirm=ConfirmForm()
+    )
+
+
+@bp.post("/deliveries/<int:delivery_id>/retry")
+@permission_required(Permission.MODERATE)
+def delivery_retry_POST(delivery_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    delivery = outbox.retry_delivery(current_user, delivery_id)
+    db.session.commit()
+    flash(f"Sent again: {delivery.handler} for {delivery.event.name}.", "success")
+    return redirect_to(url_for("admin.deliveries_GET"))

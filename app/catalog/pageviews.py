@@ -37,7 +37,6 @@ from datetime import date
 from typing import Any
 
 from flask import Flask, current_app
-from redis.exceptions import RedisError
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -46,6 +45,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.catalog.models import Product, ProductView
 from app.extensions import db
 from app.queue import redis_connection
+from app.redis_guard import redis_or
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +94,9 @@ def note(product_id: int, visitor: str, day: date, address: str = "") -> None:
     none). Never raises: a lost view must not cost the page."""
     connection = redis_connection()
     if connection is not None:
-        try:
-            connection.rpush(REDIS_KEY, f"{product_id}:{day.isoformat()}:{visitor}:{address}")
-        except RedisError:
-            log.warning("page view not noted: Redis is unavailable", exc_info=True)
+        # Lost while Redis is unavailable (noted once per interval by the outage log).
+        entry = f"{product_id}:{day.isoformat()}:{visitor}:{address}"
+        redis_or("page views", lambda: connection.rpush(REDIS_KEY, entry), None)
         return
     _local_buffer().add((product_id, day, visitor, address))
 

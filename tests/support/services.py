@@ -1,8 +1,11 @@
-"""Real services the tests start: redis-server on a free port, an SMTP server on loopback, an
-S3-compatible server (moto's server mode) and a live HTTP server for an app."""
+"""Real services the tests start: redis-server on a free port, an SMTP server on loopback, RQ
+workers as processes of their own and ways to break them (pause, kill), an S3-compatible server
+(moto's server mode), a private clamd and a live HTTP server for an app."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -12,7 +15,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -41,14 +44,30 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
-class RedisServer:
-    """A private redis-server process; stop() and start() simulate an outage on the same port."""
+def wait_until(condition: Callable[[], object], timeout: float, what: str) -> object:
+    """Poll ``condition`` until it returns something true; fail saying ``what`` did not happen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not after {timeout}s")
+        time.sleep(0.05)
 
-    def __init__(self) -> None:
+
+class RedisServer:
+    """A private redis-server process; stop() and start() simulate an outage on the same port,
+    pause() and resume() a hung server (SIGSTOP), kill() a crash. A ``persistent`` server
+    writes every command to its append-only file, so a restart keeps the data, as a
+    production Redis with AOF does."""
+
+    def __init__(self, persistent: bool = False) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: run `make test`, which installs it")
         self.binary = binary
+        self.persistent = persistent
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="test-redis-")
         self.process: subprocess.Popen | None = None
@@ -68,7 +87,9 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persistent else "no",
+                "--appendfsync",
+                "always",
                 "--dir",
                 self.dir,
             ],
@@ -83,7 +104,24 @@ class RedisServer:
             self.process.wait(timeout=10)
             self.process = None
 
+    def pause(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """A crash: SIGKILL, nothing flushed beyond what was already written."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
     def close(self) -> None:
+        if self.process is not None:
+            self.resume()
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -91,6 +129,17 @@ class RedisServer:
 @dataclass
 class Mailbox:
     messages: list[Message] = field(default_factory=list)
+    # While set, a sender is kept waiting after MAIL FROM (a slow mail server, a job mid-send).
+    hold: threading.Event = field(default_factory=threading.Event)
+    mail_commands: int = 0
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802 - aiosmtpd's hook name
+        self.mail_commands += 1
+        while self.hold.is_set():
+            await asyncio.sleep(0.05)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
@@ -111,9 +160,9 @@ def body_text(message: Message) -> str:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.mailbox = Mailbox()
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
 
     @property
@@ -124,6 +173,7 @@ class SmtpServer:
         self.controller.start()
 
     def stop(self) -> None:
+        self.mailbox.hold.clear()
         self.controller.stop()
 
 
@@ -272,3 +322,86 @@ def _listens(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def session_processes(session_id: int) -> list[int]:
+    """Every live process in a session (a worker, its work horse in its own process group...);
+    zombies, dead but not yet reaped, are left out."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        state, _ppid, _pgrp, session = stat.rsplit(")", 1)[1].split()[:4]
+        if int(session) == session_id and state != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+class WorkerProcess:
+    """`flask --app wsgi worker` (or another command) in a session of its own, logging to a
+    file; ``kill()`` SIGKILLs the whole session at once, as when its machine dies."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, args: list[str] | None = None):
+        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
+        self.log_path = log_path
+        self.args = args or ["-m", "flask", "--app", "wsgi", "worker"]
+        self.process: subprocess.Popen | None = None
+
+    def start(self, wait: bool = True) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, *self.args],
+                cwd=repo_root(),
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        if wait:
+            self.wait_registered()
+
+    def wait_registered(self, timeout: float = 60) -> None:
+        """Until RQ lists a worker with this process's pid."""
+        from redis import Redis
+        from rq import Worker
+
+        assert self.process is not None
+        connection = Redis.from_url(self.env["REDIS_URL"])
+        try:
+
+            def registered() -> bool:
+                assert self.process is not None
+                if self.process.poll() is not None:
+                    raise AssertionError(f"worker exited {self.process.returncode}: {self.log()}")
+                return any(w.pid == self.process.pid for w in Worker.all(connection=connection))
+
+            wait_until(registered, timeout, "the worker registered with RQ")
+        finally:
+            connection.close()
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM (warm shutdown) and wait; returns the exit status."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.process is None:
+            return
+        for pid in session_processes(self.process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        wait_until(
+            lambda: not session_processes(self.process.pid), 10, "the worker's processes ended"
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
