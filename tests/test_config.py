@@ -188,8 +188,10 @@ def test_job_and_redis_settings(tmp_path):
 
 def test_web_redis_clients_have_short_timeouts_and_rate_limits_a_fallback(tmp_path):
     env = {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_TIMEOUT_SECONDS": "0.3"}
-    settings = Config.from_env(env, str(tmp_path)).flask_settings()
-    for options in (settings["CACHE_OPTIONS"], settings["RATELIMIT_STORAGE_OPTIONS"]):
+    config = Config.from_env(env, str(tmp_path))
+    settings = config.flask_settings()
+    # The queue, the page views and the fragment cache share the app's client (app.queue).
+    for options in (config.redis_client_options(), settings["RATELIMIT_STORAGE_OPTIONS"]):
         assert options["socket_timeout"] == options["socket_connect_timeout"] == 0.3
         assert options["retry"].get_retries() == 0
     assert settings["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True

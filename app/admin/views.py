@@ -209,7 +209,7 @@ def deliveries_GET():
     )
 
 
-@bp.post("/deliveries/<int:delivery_id>/retry")
+@bp.post("/deliveries/<id:delivery_id>/retry")
 @permission_required(Permission.MODERATE)
 def delivery_retry_POST(delivery_id: int):
     if not ConfirmForm().validate_on_submit():
