@@ -1,0 +1,1 @@
+"""Commerce: cart, checkout, payment providers, orders, the commission ledger, webhooks."""
