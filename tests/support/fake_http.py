@@ -56,7 +56,7 @@ class FakeServer:
         self._lock = threading.RLock()
         self.calls: list[Call] = []
         self.deliveries: list[Delivery] = []
-        self._faults: list[tuple[str, float]] = []
+        self._faults: list[tuple[str, Any]] = []
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -100,6 +100,12 @@ class FakeServer:
         shorter timeout has given up by then; the work is done all the same)."""
         with self._lock:
             self._faults.extend([("hang", seconds)] * times)
+
+    def answer_next(self, status: int, body: Any, times: int = 1) -> None:
+        """Answer the next ``times`` requests with ``status`` and ``body`` (a dict as JSON, a
+        str as HTML) without acting on them: a stale read, a proxy's error page."""
+        with self._lock:
+            self._faults.extend([("answer", (status, body))] * times)
 
     # -- what was asked ---------------------------------------------------------------------
 
@@ -155,6 +161,8 @@ class FakeServer:
             return self._respond(status, self._error(status, "Injected fault."))(
                 environ, start_response
             )
+        if fault and fault[0] == "answer":
+            return self._respond(*fault[1])(environ, start_response)
         if fault and fault[0] == "hang":
             time.sleep(fault[1])
         with self._lock:
