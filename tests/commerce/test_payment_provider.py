@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from flask import render_template_string
 
@@ -149,3 +152,15 @@ def test_pages_say_sandbox_only_while_checkouts_go_there(tmp_path, env, labelled
     with app.test_request_context("/"):
         shown = render_template_string("{% if sandbox_payments %}sandbox{% endif %}")
     assert (shown == "sandbox") is labelled
+
+
+def test_every_payment_setting_is_documented():
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "app" / "config.py").read_text()
+    names = set(re.findall(r'"((?:PAYMENT|STRIPE|RAZORPAY)_[A-Z_]+)"', source))
+    assert len(names) == 9, names
+    readme = (root / "README.md").read_text()
+    example = (root / ".env.example").read_text()
+    for name in names:
+        assert f"`{name}`" in readme, f"{name} is not in the README's configuration table"
+        assert f"\n{name}=" in example, f"{name} is not in .env.example"
