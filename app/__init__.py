@@ -46,6 +46,7 @@ def create_app(
 
 def register_extensions(app: Flask) -> None:
     from app.cache import init_app as init_cache
+    from app.commerce.providers import init_app as init_payments
     from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
     from app.forms import Request
     from app.outages import init_outages
@@ -79,6 +80,7 @@ def register_extensions(app: Flask) -> None:
     init_redis(app)
     init_storage(app)
     init_redis_guard(app)
+    init_payments(app)
 
     from app.accounts.models import User
 
@@ -178,8 +180,8 @@ def register_hooks(app: Flask) -> None:
             "refusal": refusal,
             "current_user": current_user,
             "confirm_form": ConfirmForm,
-            # The sandbox is the only payment provider until Stripe is built (see config.py).
-            "sandbox_payments": True,
+            # Every page says so while checkouts go to the sandbox (no real money).
+            "sandbox_payments": app.extensions["payments"].checkout.is_sandbox,
             "endpoints": app.view_functions,
         }
 

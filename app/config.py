@@ -72,7 +72,6 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
 # to local disk), so the app refuses to start instead, until the issue that builds it lands.
 NOT_BUILT: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Virus scanning with clamd", ("CLAMD_SOCKET", "CLAMD_HOST", "CLAMD_PORT")),
-    ("Stripe payments", ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE")),
 )
 
 
@@ -100,6 +99,139 @@ def _timeout(env: Mapping[str, str], name: str, default: float) -> float:
     if value == 0:  # a socket timeout of 0 would make every call fail at once
         raise ConfigError(f"{name} must be more than 0 seconds")
     return value
+
+
+PAYMENT_PROVIDERS = ("sandbox", "stripe", "razorpay")
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class PaymentSettings:
+    """The payment providers' settings. ``provider`` takes checkouts; every provider whose keys
+    are set (Stripe, Razorpay or both) has its webhooks accepted."""
+
+    provider: str  # "sandbox", "stripe" or "razorpay"
+    stripe_secret_key: str | None
+    stripe_webhook_secret: str | None
+    stripe_api_base: str | None  # None: the library's own (https://api.stripe.com)
+    razorpay_key_id: str | None
+    razorpay_key_secret: str | None
+    razorpay_webhook_secret: str | None
+    razorpay_api_base: str | None  # None: the library's own (https://api.razorpay.com)
+    timeout_seconds: float
+
+    @property
+    def has_stripe(self) -> bool:
+        return self.stripe_secret_key is not None
+
+    @property
+    def has_razorpay(self) -> bool:
+        return self.razorpay_key_id is not None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], app_env: str) -> PaymentSettings:
+        """Read the PAYMENT_*, STRIPE_* and RAZORPAY_* variables; raise ConfigError when the
+        chosen provider lacks its keys, a provider is half configured, or production would
+        take payments in the sandbox."""
+
+        def value(name: str) -> str | None:
+            return (env.get(name) or "").strip() or None
+
+        stripe = _provider_keys(
+            "Stripe",
+            {
+                "STRIPE_SECRET_KEY": value("STRIPE_SECRET_KEY"),
+                "STRIPE_WEBHOOK_SECRET": value("STRIPE_WEBHOOK_SECRET"),
+            },
+            value("STRIPE_API_BASE"),
+            "STRIPE_API_BASE",
+        )
+        razorpay = _provider_keys(
+            "Razorpay",
+            {
+                "RAZORPAY_KEY_ID": value("RAZORPAY_KEY_ID"),
+                "RAZORPAY_KEY_SECRET": value("RAZORPAY_KEY_SECRET"),
+                "RAZORPAY_WEBHOOK_SECRET": value("RAZORPAY_WEBHOOK_SECRET"),
+            },
+            value("RAZORPAY_API_BASE"),
+            "RAZORPAY_API_BASE",
+        )
+        if stripe and not stripe["STRIPE_SECRET_KEY"].startswith(("sk_", "rk_")):
+            raise ConfigError(
+                "STRIPE_SECRET_KEY must be a secret or restricted key (sk_... or rk_...), "
+                "not a publishable key."
+            )
+        if stripe and not stripe["STRIPE_WEBHOOK_SECRET"].startswith("whsec_"):
+            raise ConfigError(
+                "STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_...), "
+                "shown with the webhook endpoint in Stripe's dashboard."
+            )
+        if razorpay and not razorpay["RAZORPAY_KEY_ID"].startswith("rzp_"):
+            raise ConfigError(
+                "RAZORPAY_KEY_ID must be a Razorpay key id (rzp_test_... or rzp_live_...)."
+            )
+        provider = (value("PAYMENT_PROVIDER") or "").lower()
+        if not provider:
+            provider = "stripe" if stripe else "razorpay" if razorpay else "sandbox"
+        if provider not in PAYMENT_PROVIDERS:
+            raise ConfigError(
+                f"PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}, got {provider!r}"
+            )
+        if provider == "stripe" and not stripe:
+            raise ConfigError(
+                "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET."
+            )
+        if provider == "razorpay" and not razorpay:
+            raise ConfigError(
+                "PAYMENT_PROVIDER=razorpay needs RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET and "
+                "RAZORPAY_WEBHOOK_SECRET."
+            )
+        if provider == "sandbox" and app_env == "production":
+            raise ConfigError(
+                "Production takes real payments: set STRIPE_SECRET_KEY and "
+                "STRIPE_WEBHOOK_SECRET, or the RAZORPAY_* keys (PAYMENT_PROVIDER=sandbox is for "
+                "development only)."
+            )
+        for name in ("STRIPE_API_BASE", "RAZORPAY_API_BASE"):
+            _check_api_base(name, value(name), app_env)
+        return cls(
+            provider=provider,
+            stripe_secret_key=stripe["STRIPE_SECRET_KEY"] if stripe else None,
+            stripe_webhook_secret=stripe["STRIPE_WEBHOOK_SECRET"] if stripe else None,
+            stripe_api_base=value("STRIPE_API_BASE"),
+            razorpay_key_id=razorpay["RAZORPAY_KEY_ID"] if razorpay else None,
+            razorpay_key_secret=razorpay["RAZORPAY_KEY_SECRET"] if razorpay else None,
+            razorpay_webhook_secret=razorpay["RAZORPAY_WEBHOOK_SECRET"] if razorpay else None,
+            razorpay_api_base=value("RAZORPAY_API_BASE"),
+            timeout_seconds=_timeout(env, "PAYMENT_TIMEOUT_SECONDS", 10.0),
+        )
+
+
+def _provider_keys(
+    provider: str, keys: dict[str, str | None], api_base: str | None, api_base_name: str
+) -> dict[str, str] | None:
+    """All of a provider's keys, None when none is set (nor its API base); a provider with
+    only some of them would take payments whose webhooks it then refuses."""
+    missing = [name for name, key in keys.items() if key is None]
+    if len(missing) == len(keys) and api_base is None:
+        return None
+    if missing:
+        raise ConfigError(f"{provider} is half configured: set {', '.join(missing)} as well.")
+    return {name: key for name, key in keys.items() if key is not None}
+
+
+def _check_api_base(name: str, url: str | None, app_env: str) -> None:
+    if url is None:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"{name} must be an http(s) URL, got {url!r}")
+    if (
+        app_env == "production"
+        and parts.scheme != "https"
+        and parts.hostname not in _LOOPBACK_HOSTS
+    ):
+        raise ConfigError(f"{name} must use https in production, got {url!r}")
 
 
 @dataclass(frozen=True)
@@ -136,6 +268,7 @@ class Config:
     view_flush_seconds: int
     log_level: str
     debug: bool
+    payments: PaymentSettings
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -230,6 +363,7 @@ class Config:
             view_flush_seconds=_int(env, "VIEW_FLUSH_SECONDS", 5),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             debug=debug,
+            payments=PaymentSettings.from_env(env, app_env),
         )
 
     def flask_settings(self) -> dict[str, Any]:

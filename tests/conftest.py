@@ -25,6 +25,9 @@ from app.timeutil import utcnow
 from app.vendors.models import VendorProfile
 from tests.support.services import ClamdServer, MotoServer, RedisServer, SmtpServer
 
+# The payment providers' fakes: stripe_fake, razorpay_fake (tests/support/payment_fakes.py).
+pytest_plugins = ["tests.support.payment_fakes"]
+
 PASSWORD = "correct-horse-battery-9"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 

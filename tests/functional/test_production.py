@@ -29,6 +29,8 @@ def gunicorn(tmp_path_factory):
         "DATABASE_URL": f"sqlite:///{tmp}/prod.db",
         "BASE_URL": "https://autopilot.example",
         "TRUSTED_HOSTS": "autopilot.example",
+        "STRIPE_SECRET_KEY": "sk_test_production_serving",
+        "STRIPE_WEBHOOK_SECRET": "whsec_production_serving",
         "STORAGE_DIR": str(tmp / "storage"),
         "SEARCH_INDEX_DIR": str(tmp / "search"),
         "LOG_LEVEL": "WARNING",
