@@ -18,6 +18,14 @@ from app.catalog.models import Category, Product, Tag, product_tags
 from app.vendors.models import VendorProfile
 
 BATCH = 5000
+# What a production start needs beyond the database and secret key, for benchmarks on loopback:
+# the host it answers to and payment keys (a production start refuses the sandbox provider;
+# nothing in a benchmark reaches Stripe).
+PRODUCTION_PARTS = {
+    "TRUSTED_HOSTS": "127.0.0.1, localhost",
+    "STRIPE_SECRET_KEY": "sk_test_benchmark_never_called",
+    "STRIPE_WEBHOOK_SECRET": "whsec_benchmark_never_called",
+}
 # Each generated top-level category gets two children; products spread over all three levels
 # so category pages exercise the descendant query.
 CHILDREN = ("tools", "templates")

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "bench"))
 
-from _data import category_slugs, seed_products  # noqa: E402
+from _data import PRODUCTION_PARTS, category_slugs, seed_products  # noqa: E402
 
 from tests.support.services import (  # noqa: E402
     RedisServer,
@@ -70,6 +70,7 @@ def prepare(tmp: Path, database_url: str | None) -> tuple[dict[str, str], RedisS
         "STORAGE_DIR": str(tmp / "storage"),
         "SEARCH_INDEX_DIR": str(tmp / "search"),
         "BASE_URL": "http://127.0.0.1",
+        **PRODUCTION_PARTS,
         "LOG_LEVEL": "WARNING",
         "OUTBOX_SWEEP_SECONDS": "1",
     }

@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from _data import category_slugs, seed_products  # noqa: E402
+from _data import PRODUCTION_PARTS, category_slugs, seed_products  # noqa: E402
 from bench_search import NOUNS, SERVICES, VERBS, pct  # noqa: E402
 
 from tests.support.services import free_port  # noqa: E402
@@ -58,6 +58,7 @@ def prepare(tmp: Path, n: int, analyze: bool) -> tuple[dict[str, str], list[str]
         "STORAGE_DIR": str(tmp / "storage"),
         "SEARCH_INDEX_DIR": str(tmp / "search"),
         "BASE_URL": "http://127.0.0.1",
+        **PRODUCTION_PARTS,
         "LOG_LEVEL": "WARNING",
     }
     app = create_app(env=env)
