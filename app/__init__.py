@@ -45,6 +45,7 @@ def create_app(
 def register_extensions(app: Flask) -> None:
     from app.extensions import cache, csrf, db, htmx, limiter, login_manager, migrate
     from app.queue import init_redis
+    from app.search import init_app as init_search
     from app.security import configure_logging
 
     configure_logging(app)
@@ -67,6 +68,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     init_redis(app)
+    init_search(app)
 
     from app.accounts.models import User
 

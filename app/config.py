@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 
+# The search engines built (app/search/backend.py): Whoosh embedded, PostgreSQL full text.
+SEARCH_BACKENDS = ("whoosh", "postgres")
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or unsafe; the app refuses to start."""
 
@@ -62,6 +66,7 @@ class Config:
     stripe_secret_key: str | None
     stripe_webhook_secret: str | None
     stripe_api_base: str | None
+    search_backend: str
     search_index_dir: str
     search_refresh_seconds: float
     ratelimit_storage_uri: str
@@ -111,6 +116,16 @@ class Config:
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
         elif database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+        search_backend = (env.get("SEARCH_BACKEND") or "whoosh").strip().lower()
+        if search_backend not in SEARCH_BACKENDS:
+            raise ConfigError(
+                f"SEARCH_BACKEND must be one of {', '.join(SEARCH_BACKENDS)}, got {search_backend!r}"
+            )
+        if search_backend == "postgres" and not database_url.startswith("postgresql"):
+            raise ConfigError(
+                "SEARCH_BACKEND=postgres needs DATABASE_URL to be PostgreSQL (its full-text "
+                "index lives in the same database); use SEARCH_BACKEND=whoosh otherwise."
+            )
         return cls(
             env=app_env,
             secret_key=secret_key,
@@ -128,6 +143,7 @@ class Config:
             stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
             stripe_api_base=env.get("STRIPE_API_BASE") or None,
+            search_backend=search_backend,
             search_index_dir=env.get("SEARCH_INDEX_DIR") or str(Path(instance_path) / "search"),
             # Tests write the index from worker processes and read it at once.
             search_refresh_seconds=_seconds(
