@@ -17,13 +17,14 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     and_,
+    any_,
     bindparam,
     case,
     cast,
-    column,
     delete,
     func,
     literal,
+    literal_column,
     select,
     text,
     true,
@@ -51,6 +52,9 @@ CONFIG = "english"  # also spelled out in _INSERT
 BATCH = 1000
 # Nearest neighbours fetched by trigram distance, then ordered by category and popularity.
 SIMILAR_CANDIDATES = 3
+# ts_rank_cd's weights for D, C, B, A: a tag or node hit (B) outranks a description (C) that
+# repeats the word up to 15 times, as in the Whoosh backend's field weights.
+RANK_WEIGHTS = "'{0.01, 0.02, 0.3, 1.0}'"
 _WORD = re.compile(r"\w+", re.UNICODE)
 _ALNUM = re.compile(r"^[^\W_]+$", re.UNICODE)
 
@@ -188,7 +192,7 @@ class PostgresBackend:
         for key, values in params.filters.items():
             groups[key] = T.c[FACETS[key][0]].in_(values)
         if params.category:
-            groups["category"] = T.c.category_path.any(params.category)
+            groups["category"] = literal(params.category) == any_(T.c.category_path)
         if params.rating:
             groups["rating"] = T.c.rating_bucket.in_(params.wanted_ratings)
 
@@ -242,10 +246,12 @@ class PostgresBackend:
 
     def _order(self, params: SearchParams, query: Any) -> list[Any]:
         if params.ranked and query is not None:
-            title_hit = case((T.c.tsv.op("@@")(func.setweight(query, "A")), 1), else_=0)
+            # Title hits first: the query against the title's (weight A) lexemes alone.
+            title_only = func.ts_filter(T.c.tsv, literal_column("'{a}'"))
+            title_hit = case((title_only.op("@@")(query), 1), else_=0)
             return [
                 title_hit.desc(),
-                func.ts_rank_cd(T.c.tsv, query).desc(),
+                func.ts_rank_cd(literal_column(RANK_WEIGHTS), T.c.tsv, query).desc(),
                 T.c.popularity.desc(),
                 T.c.product_id,
             ]
@@ -258,8 +264,8 @@ class PostgresBackend:
     def _category_counts(
         self, matched: ColumnElement[bool], narrowed: ColumnElement[bool], selected: str | None
     ) -> dict[str, tuple[str, int]]:
-        slug = column("slug")
-        unnested = func.unnest(T.c.category_path).table_valued("slug").alias("slugs")
+        unnested = func.unnest(T.c.category_path).table_valued("slug").render_derived("slugs")
+        slug = unnested.c.slug
         rows = db.session.execute(
             select(
                 slug,
@@ -274,7 +280,7 @@ class PostgresBackend:
         if selected and selected not in categories:
             name = db.session.scalar(
                 select(T.c.category_names.op("->>")(selected))
-                .where(T.c.category_path.any(selected))
+                .where(literal(selected) == any_(T.c.category_path))
                 .limit(1)
             )
             if name:
@@ -314,7 +320,7 @@ class PostgresBackend:
             select(
                 T.c.product_id,
                 distance,
-                cast(T.c.category_path.any(leaf) if leaf else literal(False), Integer),
+                cast(literal(leaf) == any_(T.c.category_path) if leaf else literal(False), Integer),
                 T.c.popularity,
             )
             .where(T.c.product_id != product_id)
