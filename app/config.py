@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 # The search engines built (app/search/backend.py): Whoosh embedded, PostgreSQL full text.
 SEARCH_BACKENDS = ("whoosh", "postgres")
 
@@ -119,7 +118,8 @@ class Config:
         search_backend = (env.get("SEARCH_BACKEND") or "whoosh").strip().lower()
         if search_backend not in SEARCH_BACKENDS:
             raise ConfigError(
-                f"SEARCH_BACKEND must be one of {', '.join(SEARCH_BACKENDS)}, got {search_backend!r}"
+                f"SEARCH_BACKEND must be one of {', '.join(SEARCH_BACKENDS)}, "
+                f"got {search_backend!r}"
             )
         if search_backend == "postgres" and not database_url.startswith("postgresql"):
             raise ConfigError(
