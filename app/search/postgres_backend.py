@@ -1,10 +1,11 @@
 """The production search backend: PostgreSQL full text in the app's own database.
 
 A weighted ``tsvector`` per product (title A, tags and node types B, descriptions C) under a
-GIN index, matched with ``websearch_to_tsquery`` over the query's words only, ranked title
-hits first and then by ``ts_rank_cd``; facet counts with ``COUNT(*) FILTER``; did-you-mean
-and similar products with ``pg_trgm``. Rows are written by the ``search`` queue's jobs in
-the same database, so no other server is needed; read replicas scale it out.
+GIN index, matched with ``websearch_to_tsquery`` over the query's words only, ranked by
+``ts_rank_cd`` with title hits weighted far above the rest; facet counts with
+``COUNT(*) FILTER``; did-you-mean and similar products with ``pg_trgm``. Rows are written
+by the ``search`` queue's jobs in the same database, so no other server is needed; read
+replicas scale it out.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
-    case,
     cast,
     delete,
     func,
@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
 from app.search.backend import (
+    CATEGORY_FACET_SIZE,
     FACETS,
     Document,
     FacetCounts,
@@ -52,8 +53,9 @@ CONFIG = "english"  # also spelled out in _INSERT
 BATCH = 1000
 # Nearest neighbours fetched by trigram distance, then ordered by category and popularity.
 SIMILAR_CANDIDATES = 3
-# ts_rank_cd's weights for D, C, B, A: a tag or node hit (B) outranks a description (C) that
-# repeats the word up to 15 times, as in the Whoosh backend's field weights.
+# ts_rank_cd's weights for D, C, B, A: a title hit (A) outranks a tag or node hit (B), which
+# outranks a description (C) that repeats the word up to 15 times, as the Whoosh backend's
+# field weights do.
 RANK_WEIGHTS = "'{0.01, 0.02, 0.3, 1.0}'"
 _WORD = re.compile(r"\w+", re.UNICODE)
 _ALNUM = re.compile(r"^[^\W_]+$", re.UNICODE)
@@ -87,6 +89,14 @@ _INSERT = text(
         published = EXCLUDED.published, card = EXCLUDED.card
     """
 ).bindparams(bindparam("category_path", type_=ARRAY(db.String)))
+
+_CATEGORY_NAMES = text(
+    """
+    SELECT s.slug, (SELECT d.category_names ->> s.slug FROM search_documents d
+                    WHERE s.slug = ANY (d.category_path) LIMIT 1)
+    FROM unnest(CAST(:slugs AS varchar[])) AS s (slug)
+    """
+)
 
 
 def _row(document: Document) -> dict[str, Any]:
@@ -246,11 +256,7 @@ class PostgresBackend:
 
     def _order(self, params: SearchParams, query: Any) -> list[Any]:
         if params.ranked and query is not None:
-            # Title hits first: the query against the title's (weight A) lexemes alone.
-            title_only = func.ts_filter(T.c.tsv, literal_column("'{a}'"))
-            title_hit = case((title_only.op("@@")(query), 1), else_=0)
             return [
-                title_hit.desc(),
                 func.ts_rank_cd(literal_column(RANK_WEIGHTS), T.c.tsv, query).desc(),
                 T.c.popularity.desc(),
                 T.c.product_id,
@@ -265,27 +271,24 @@ class PostgresBackend:
         self, matched: ColumnElement[bool], narrowed: ColumnElement[bool], selected: str | None
     ) -> dict[str, tuple[str, int]]:
         unnested = func.unnest(T.c.category_path).table_valued("slug").render_derived("slugs")
-        slug = unnested.c.slug
-        rows = db.session.execute(
-            select(
-                slug,
-                func.min(T.c.category_names.op("->>")(slug)),
-                func.count(),
+        counted = dict(
+            db.session.execute(
+                select(unnested.c.slug, func.count())
+                .select_from(T.join(unnested, true()))
+                .where(matched, narrowed)
+                .group_by(unnested.c.slug)
             )
-            .select_from(T.join(unnested, true()))
-            .where(matched, narrowed)
-            .group_by(slug)
-        ).all()
-        categories = {s: (name or s, count) for s, name, count in rows}
-        if selected and selected not in categories:
-            name = db.session.scalar(
-                select(T.c.category_names.op("->>")(selected))
-                .where(literal(selected) == any_(T.c.category_path))
-                .limit(1)
-            )
-            if name:
-                categories[selected] = (name, 0)
-        return categories
+            .tuples()
+            .all()
+        )
+        if selected:
+            counted.setdefault(selected, 0)
+        # Names for the few slugs counted, each read from one document holding it.
+        slugs = sorted(counted, key=lambda s: -counted[s])[: CATEGORY_FACET_SIZE + 1]
+        names = dict(
+            db.session.execute(_CATEGORY_NAMES, {"slugs": slugs}).tuples().all() if slugs else []
+        )
+        return {slug: (names[slug], counted[slug]) for slug in slugs if names.get(slug)}
 
     def _suggest(self, words: Iterable[str]) -> str | None:
         words = list(words)
