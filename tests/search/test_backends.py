@@ -306,7 +306,15 @@ def test_similar_ids_draw_on_the_whole_catalog(build, backend):
     assert backend.similar_ids(999_999, 3) == []
 
 
-def test_threads_hammering_search_and_similar(build, backend, app):
+def test_threads_hammering_search_and_similar(build, backend, app, monkeypatch):
+    import sys
+
+    from app.search import whoosh_backend
+
+    # A cache far too small for the work, so threads evict each other's entries all the time,
+    # and thread switches as often as the interpreter allows.
+    monkeypatch.setattr(whoosh_backend, "CACHE_ELEMENTS", 2000)
+    interval = sys.getswitchinterval()
     docs = [
         doc(title=f"Slack lead {i} alerts", tag_names=["slack"], popularity=i) for i in range(200)
     ]
@@ -329,8 +337,12 @@ def test_threads_hammering_search_and_similar(build, backend, app):
             errors.append(exc)
 
     threads = [threading.Thread(target=hammer, args=(n,)) for n in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    sys.setswitchinterval(1e-6)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
     assert errors == []
