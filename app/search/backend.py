@@ -258,7 +258,7 @@ def init_app(app: Flask) -> None:
     if config.search_backend == "postgres":
         from app.search.postgres_backend import PostgresBackend
 
-        backend: SearchBackend = PostgresBackend()
+        backend: SearchBackend = PostgresBackend(refresh_seconds=config.search_refresh_seconds)
     elif config.search_backend == "whoosh":
         from app.search.whoosh_backend import WhooshBackend
 

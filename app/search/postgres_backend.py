@@ -11,9 +11,11 @@ replicas scale it out.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import (
     ColumnElement,
     Integer,
@@ -125,20 +127,40 @@ def _words(document: Document) -> set[str]:
 
 
 class PostgresBackend:
-    """PostgreSQL full text over ``search_documents``; stateless (the session is per thread)."""
+    """PostgreSQL full text over ``search_documents``.
+
+    Answers are kept as data for ``refresh_seconds`` (SEARCH_REFRESH_SECONDS) in one locked
+    TTL cache: a broad query counts its facets over every matching row, so a popular query
+    repeated within that time is answered from memory. This process's own writes empty the
+    cache at once; another process's show up at most ``refresh_seconds`` later."""
 
     name = "postgres"
+    CACHE_SIZE = 2000
+
+    def __init__(self, refresh_seconds: float = 0.0):
+        self.refresh_seconds = refresh_seconds
+        self._lock = threading.Lock()
+        self._cache: TTLCache | None = (
+            TTLCache(self.CACHE_SIZE, ttl=refresh_seconds) if refresh_seconds > 0 else None
+        )
+
+    def _forget(self) -> None:
+        if self._cache is not None:
+            with self._lock:
+                self._cache.clear()
 
     # -- writing ---------------------------------------------------------------------------
 
     def index(self, documents: Iterable[Document]) -> None:
         self._write(documents)
         db.session.commit()
+        self._forget()
 
     def delete(self, product_ids: Iterable[int]) -> None:
         ids = list(product_ids)
         db.session.execute(delete(SearchDocument).where(SearchDocument.product_id.in_(ids)))
         db.session.commit()
+        self._forget()
 
     def rebuild(self, documents: Iterable[Document], progress: Progress | None = None) -> int:
         # One transaction: readers see the old rows until the commit (DELETE, not TRUNCATE,
@@ -147,6 +169,7 @@ class PostgresBackend:
         db.session.execute(delete(SearchWord))
         count = self._write(documents, progress)
         db.session.commit()
+        self._forget()
         return count
 
     def _write(self, documents: Iterable[Document], progress: Progress | None = None) -> int:
@@ -191,6 +214,18 @@ class PostgresBackend:
         return found or None
 
     def search(self, params: SearchParams) -> SearchResult:
+        if self._cache is None:
+            return self._search(params)
+        key = (params.cache_key(), params.per_page)
+        with self._lock:
+            result = self._cache.get(key)
+        if result is None:
+            result = self._search(params)
+            with self._lock:
+                self._cache[key] = result
+        return result  # shared between threads: read, never changed, by its users
+
+    def _search(self, params: SearchParams) -> SearchResult:
         words = params.words
         tsquery = self._tsquery(words) if words else None
         query = cast(literal(tsquery), TSQUERY) if tsquery else None
