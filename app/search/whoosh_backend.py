@@ -25,6 +25,7 @@ import shutil
 import threading
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -364,7 +365,13 @@ class WhooshBackend:
         return self._cached(entry, ("category-names",), build)
 
     def search(self, params: SearchParams) -> SearchResult:
+        """Answers are kept as data in the generation's LRU: shared between threads, read
+        and never changed by their users."""
         entry = self._current()
+        key = ("result", params.cache_key(), params.per_page)
+        return self._cached(entry, key, lambda: self._search(entry, params))
+
+    def _search(self, entry: _Open, params: SearchParams) -> SearchResult:
         everything = self._all_docs(entry)
         per_word = self._match(entry, params.words)
         matched = everything
@@ -515,8 +522,8 @@ class WhooshBackend:
         return " ".join(corrected) if changed else None
 
     def similar_ids(self, product_id: int, limit: int) -> list[int]:
-        """Products sharing the most title and tag words (rarer words count more), the same
-        category breaking ties before popularity; drawn from the whole catalog."""
+        """Products sharing the most of its (up to SIMILAR_WORDS rarest) title and tag words,
+        the same category then popularity breaking ties; drawn from the whole catalog."""
         entry = self._current()
         with self._read_lock:
             docnum = entry.searcher.document_number(id=str(product_id))
@@ -525,19 +532,21 @@ class WhooshBackend:
         stored = self._stored(entry, docnum)
         analyzer = entry.ix.schema["words"].analyzer
         words = list(dict.fromkeys(t.text for t in analyzer(stored.get("words") or "")))
-        total = max(1, len(self._all_docs(entry)))
         sets = sorted((self._term_docs(entry, "words", w) for w in words), key=len)
-        scores: dict[int, float] = {}
+        shared: Counter[int] = Counter()
         for docs in sets[:SIMILAR_WORDS]:  # the rarest words say the most
-            weight = math.log(1 + total / (1 + len(docs)))
-            for other in docs:
-                scores[other] = scores.get(other, 0.0) + weight
-        scores.pop(docnum, None)
+            shared.update(docs)  # counted in C: a common word's set is a tenth of the catalog
+        shared.pop(docnum, None)
+        if not shared:
+            return []
+        # Everyone sharing as many words as the limit-th best, then the ties broken.
+        floor = heapq.nlargest(limit, shared.values())[-1]
+        pool = [d for d, count in shared.items() if count >= floor]
         path = self._path_of(entry, docnum)
         category = self._term_docs(entry, "category_path", path[-1]) if path else frozenset()
         popularity = self._column(entry, "popularity")
         best = heapq.nlargest(
-            limit, scores, key=lambda d: (scores[d], d in category, popularity[d], -d)
+            limit, pool, key=lambda d: (shared[d], d in category, popularity[d], -d)
         )
         return [int(self._stored(entry, d)["id"]) for d in best]
 
