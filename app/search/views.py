@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from flask_login import login_required
 
 from app.accounts.permissions import Permission, permission_required
@@ -18,16 +18,22 @@ bp = Blueprint("search", __name__)
 
 REPORT_DAYS = (1, 7, 30, 90)
 # Per client address: typing sends a request per pause, so a person stays well inside these;
-# a script padding the analytics does not.
-SEARCH_LIMIT = "120 per minute; 1200 per hour"
+# a script padding the analytics does not. Results are SEARCH_RATE_LIMIT (a setting: a
+# benchmark or a shared office address may need more).
 CLICK_LIMIT = "30 per minute; 300 per hour"
+
+
+def _search_limit() -> str:
+    return current_app.config["APP_CONFIG"].search_rate_limit
+
+
 # Elements whose htmx requests are as-you-type (see services.record_search).
 TYPING = {"search-q", "header-q"}
 SUGGESTIONS = 5
 
 
 @bp.get("/search")
-@limiter.limit(SEARCH_LIMIT)
+@limiter.limit(_search_limit)
 def search_GET():
     fragment = is_fragment_request()
     if fragment and request.headers.get("HX-Target") == "header-suggest":

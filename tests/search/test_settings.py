@@ -29,3 +29,13 @@ def test_postgres_needs_a_postgresql_database(tmp_path):
 def test_unknown_backends_refuse_to_start(tmp_path, name):
     with pytest.raises(ConfigError, match="SEARCH_BACKEND must be one of whoosh, postgres"):
         create_app(env=local_env(tmp_path, SEARCH_BACKEND=name))
+
+
+def test_search_rate_limit_is_a_setting(tmp_path):
+    from flask_migrate import upgrade
+
+    app = create_app(env=local_env(tmp_path, SEARCH_RATE_LIMIT="2 per minute"))
+    with app.app_context():
+        upgrade()
+    client = app.test_client()
+    assert [client.get("/search?q=x").status_code for _ in range(3)][2] == 429
