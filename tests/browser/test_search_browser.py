@@ -60,3 +60,23 @@ def test_the_header_box_suggests_as_you_type(live_server, page, catalog):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/products/"))
     assert page.js_errors == []
+
+
+def test_long_queries_wrap_on_the_search_analytics_page(app, live_server, page, make_user):
+    from app.extensions import db
+    from app.search.models import SearchQuery
+    from tests.browser.test_catalog_browser import log_in
+
+    with app.app_context():
+        db.session.add(SearchQuery(query="x" * 200, result_count=0, filters={}))
+        db.session.add(SearchQuery(query="word " * 40, result_count=3, filters={}))
+        db.session.commit()
+    admin = make_user("admin", first_name="Ada", last_name="Admin")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, live_server, admin.email, "Ada Admin")
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"{live_server}/admin/search")
+        page.get_by_role("heading", name="Search analytics").wait_for()
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll <= width, (width, scroll)
