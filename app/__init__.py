@@ -52,6 +52,7 @@ def register_extensions(app: Flask) -> None:
     from app.outages import init_outages
     from app.queue import init_redis
     from app.redis_guard import init_redis_guard
+    from app.search import init_app as init_search
     from app.security import configure_logging
     from app.storage import init_app as init_storage
 
@@ -81,6 +82,7 @@ def register_extensions(app: Flask) -> None:
     init_storage(app)
     init_redis_guard(app)
     init_payments(app)
+    init_search(app)
 
     from app.accounts.models import User
 

@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 
 from werkzeug.sansio.utils import host_is_trusted
 
+# The search engines built (app/search/backend.py): Whoosh embedded, PostgreSQL full text.
+SEARCH_BACKENDS = ("whoosh", "postgres")
+
 
 class ConfigError(RuntimeError):
     """A setting is missing or unsafe; the app refuses to start."""
@@ -250,8 +253,10 @@ class Config:
     s3_bucket: str | None
     s3_endpoint_url: str | None
     s3_region: str | None
+    search_backend: str
     search_index_dir: str
     search_refresh_seconds: float
+    search_rate_limit: str
     ratelimit_storage_uri: str
     max_upload_bytes: int
     proxy_fix_x_for: int
@@ -328,6 +333,17 @@ class Config:
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
         elif database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+        search_backend = (env.get("SEARCH_BACKEND") or "whoosh").strip().lower()
+        if search_backend not in SEARCH_BACKENDS:
+            raise ConfigError(
+                f"SEARCH_BACKEND must be one of {', '.join(SEARCH_BACKENDS)}, "
+                f"got {search_backend!r}"
+            )
+        if search_backend == "postgres" and not database_url.startswith("postgresql"):
+            raise ConfigError(
+                "SEARCH_BACKEND=postgres needs DATABASE_URL to be PostgreSQL (its full-text "
+                "index lives in the same database); use SEARCH_BACKEND=whoosh otherwise."
+            )
         return cls(
             env=app_env,
             secret_key=secret_key,
@@ -342,11 +358,13 @@ class Config:
             s3_endpoint_url=env.get("S3_ENDPOINT_URL") or None,
             # Unset: boto3's own chain (AWS_DEFAULT_REGION, ~/.aws/config) picks the region.
             s3_region=env.get("S3_REGION") or None,
+            search_backend=search_backend,
             search_index_dir=env.get("SEARCH_INDEX_DIR") or str(Path(instance_path) / "search"),
             # Tests write the index from worker processes and read it at once.
             search_refresh_seconds=_seconds(
                 env, "SEARCH_REFRESH_SECONDS", 0.0 if app_env == "test" else 1.0
             ),
+            search_rate_limit=env.get("SEARCH_RATE_LIMIT") or "120 per minute; 1200 per hour",
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 16 * 1024 * 1024),
             proxy_fix_x_for=_int(env, "PROXY_FIX_X_FOR", 0),

@@ -59,48 +59,72 @@ def _timestamp(value: datetime | None) -> int:
 
 
 def product_document(product: Any) -> dict[str, Any]:
-    """The index document for ``product`` (a Product, or anything with the same attributes)."""
+    """The index document for ``product`` (a Product, or anything with the same attributes).
+
+    Engine-neutral: ``title`` (weight A), ``keywords`` (tags, node types and services: B) and
+    ``body`` (summary, description, category, store: C) are matched; the rest filters, sorts
+    and facets; ``card`` is what a result shows (the fields ``price_label`` reads).
+    """
     category = product.category
     trail = list(category.path) if category is not None else []
     vendor = product.vendor
+    vendor_name = vendor.store_name if vendor is not None else ""
     tags = [tag.name for tag in product.tags]
     node_types = list(product.node_types or [])
     services = list(product.services or [])
     price = int(product.display_price_cents or 0)
     rating_avg = float(product.rating_avg or 0)
     rating_count = int(product.rating_count or 0)
+    title = product.title or ""
     return {
-        "id": str(product.id),
-        "slug": product.slug,
-        "title": product.title or "",
-        "summary": product.short_description or "",
-        "description": plain_text(product.description_html),
-        "tags": " ".join(tags),
-        "category": " ".join(c.name for c in trail),
-        "vendor": vendor.store_name if vendor is not None else "",
+        "id": int(product.id),
+        "title": title,
         # "n8n-nodes-base.httpRequest" -> words a shopper types ("http request").
-        "nodes": " ".join(_split_identifier(n) for n in node_types),
-        "services": " ".join(services),
-        "words": " ".join([product.title or "", *tags]),
+        "keywords": " ".join([*tags, *(_split_identifier(n) for n in node_types), *services]),
+        "body": " ".join(
+            [
+                product.short_description or "",
+                plain_text(product.description_html),
+                *(c.name for c in trail),
+                vendor_name,
+            ]
+        ),
+        # Unstemmed title and tag words: the dictionary for "did you mean" and similarity.
+        "words": " ".join([title, *tags]),
         "type": product.type or "",
-        "category_path": ",".join(c.slug for c in trail),
-        "category_slug": category.slug if category is not None else "",
-        "category_name": category.name if category is not None else "",
-        "category_trail": {c.slug: c.name for c in trail},
-        "vendor_slug": vendor.slug if vendor is not None else "",
-        "vendor_name": vendor.store_name if vendor is not None else "",
+        "category_path": [c.slug for c in trail],
+        "category_names": {c.slug: c.name for c in trail},
         "price_type": product.price_type or "",
         "price_bucket": price_bucket(product.price_type, price),
         "complexity": product.complexity or "",
         "rating_bucket": rating_bucket(rating_avg, rating_count),
-        "tag_names": tags,
-        "currency": product.currency or "USD",
         "price": price,
         "rating": round(bayesian_rating(rating_avg, rating_count) * 1000),
-        "rating_avg": rating_avg,
-        "rating_count": rating_count,
         "popularity": int(product.popularity or 0),
         "published": _timestamp(product.published_at or product.created_at),
+        "card": product_card(product),
+    }
+
+
+def product_card(product: Any) -> dict[str, Any]:
+    """What a result card shows of ``product`` (app.search.backend.Hit's fields)."""
+    category = product.category
+    vendor = product.vendor
+    return {
+        "id": int(product.id),
+        "slug": product.slug,
+        "title": product.title or "",
+        "summary": product.short_description or "",
+        "type": product.type or "",
+        "price_type": product.price_type or "",
+        "price_cents": int(product.price_cents or 0),
+        "monthly_price_cents": product.monthly_price_cents,
+        "yearly_price_cents": product.yearly_price_cents,
+        "currency": product.currency or "USD",
+        "rating_avg": float(product.rating_avg or 0),
+        "rating_count": int(product.rating_count or 0),
+        "vendor_name": vendor.store_name if vendor is not None else "",
+        "category_name": category.name if category is not None else "",
     }
 
 

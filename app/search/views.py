@@ -1,61 +1,69 @@
-"""Search pages: results (page and htmx fragment from one URL), result clicks, admin analytics."""
+"""Search pages: results (page and htmx fragments from one URL), result clicks, analytics."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from flask_login import login_required
-from markupsafe import Markup
 
 from app.accounts.permissions import Permission, permission_required
-from app.extensions import db
-from app.htmx import render
+from app.extensions import db, limiter
+from app.htmx import is_fragment_request, render
 from app.search import services
+from app.search.backend import SORTS
 from app.timeutil import utcnow
 
 bp = Blueprint("search", __name__)
 
 REPORT_DAYS = (1, 7, 30, 90)
-QUERY_ID_MARK = "0000000000"  # digits, so url_for keeps it as is
+# Per client address: typing sends a request per pause, so a person stays well inside these;
+# a script padding the analytics does not. Results are SEARCH_RATE_LIMIT (a setting: a
+# benchmark or a shared office address may need more).
+CLICK_LIMIT = "30 per minute; 300 per hour"
+
+
+def _search_limit() -> str:
+    return current_app.config["APP_CONFIG"].search_rate_limit
+
+
+# Elements whose htmx requests are as-you-type (see services.record_search).
+TYPING = {"search-q", "header-q"}
+SUGGESTIONS = 5
 
 
 @bp.get("/search")
+@limiter.limit(_search_limit)
 def search_GET():
+    fragment = is_fragment_request()
+    if fragment and request.headers.get("HX-Target") == "header-suggest":
+        params = services.parse_params(request.args, per_page=SUGGESTIONS)
+        found = services.search_page(params, settled=False)
+        return render("search/search.html", "header_suggest", result=found.result, params=params)
     params = services.parse_params(request.args)
-    result, html = services.remembered(
-        ("results", params.cache_key()),
-        lambda: _results(params),
-        lambda entry: not entry[0].unavailable,
-    )
-    query_id = services.record_search(result)
+    typing = fragment and request.headers.get("HX-Trigger") in TYPING
+    found = services.search_page(params, settled=not typing)
     db.session.commit()
-    if result.unavailable:
-        services.request_rebuild()
-    # The cached HTML is the same for everyone; only the click links carry this search's id.
-    html = html.replace(f"qid={QUERY_ID_MARK}", f"qid={query_id or 0}")
     return render(
         "search/search.html",
         "search_results",
-        results_html=Markup(html),  # noqa: S704 - a rendered template, escaped when built
+        result=found.result,
+        query_id=found.query_id,
+        typed=params.q if typing else None,
         params=params,
-        sorts=services.SORTS,
+        sorts=SORTS,
     )
-
-
-def _results(params: services.SearchParams) -> tuple[services.SearchResult, str]:
-    result = services.search(params)
-    html = render_template(
-        "search/_results.html", result=result, params=params, query_id=QUERY_ID_MARK
-    )
-    return result, html
 
 
 @bp.get("/search/click/<id:product_id>")
+@limiter.limit(CLICK_LIMIT)
 def click_GET(product_id: int):
-    query_id = request.args.get("qid", type=int)
-    position = request.args.get("pos", type=int)
-    slug = services.record_click(product_id, query_id, position)
+    slug = services.record_click(
+        product_id,
+        services.db_int(request.args.get("qid")),
+        services.db_int(request.args.get("pos")),
+        typed=request.args.get("q"),
+    )
     db.session.commit()
     # The target is built from the product, never taken from the request: no open redirect.
     return redirect(url_for("catalog.product_GET", slug=slug), code=303)

@@ -2,7 +2,6 @@
 the search job indexes it and a shopper finds it from the header search box and opens it."""
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -15,13 +14,12 @@ TITLE = "Quokkaflow invoice chaser"
 
 
 @pytest.fixture
-def fresh_index(app) -> Path:
+def fresh_index(app) -> None:
     """An empty search index, so nothing indexed by earlier tests shows up."""
-    from app.search import index as search_index
+    from app.search.backend import search_backend
 
-    path = Path(app.config["APP_CONFIG"].search_index_dir)
-    search_index.write_generation(path, [])
-    return path
+    with app.app_context():
+        search_backend().rebuild([])
 
 
 def log_in(page, live_server: str, email: str, name: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -50,7 +49,6 @@ class Site:
 @pytest.fixture
 def site(app, make_user) -> Site:
     """A small marketplace whose text is as long as the forms allow, indexed for search."""
-    from app.search import index as search_index
     from app.search import services as search
 
     create_category(app, "Finance operations")
@@ -86,9 +84,7 @@ def site(app, make_user) -> Site:
         for n in range(3):
             db.session.add(SearchQuery(query=(LONG * 4)[: 190 + n], result_count=n))
         db.session.commit()
-        path = Path(app.config["APP_CONFIG"].search_index_dir)
-        search_index.write_generation(path, [])
-        search.sync_product(product_id)
+        search.reindex_all()
     with app.test_request_context():
         reset_token = make_reset_token(db.session.merge(applicant))
     return Site(
