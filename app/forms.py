@@ -62,8 +62,10 @@ class Request(HtmxAwareRequest):
         limit = super().max_content_length
         if self.mimetype == "multipart/form-data":
             # A route that takes larger files (product versions) names its own limit.
-            if self._max_content_length is None and flask.current_app:
-                return flask.current_app.extensions.get("body_limits", {}).get(self.endpoint, limit)
+            app = flask.current_app
+            own = app.extensions.get("body_limits", {}).get(self.endpoint) if app else None
+            if self._max_content_length is None and own is not None:
+                return own(app.config["APP_CONFIG"])
             return limit
         return self._capped(limit)
 

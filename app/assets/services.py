@@ -103,6 +103,11 @@ def _normal_label(label: str) -> str:
     return label.strip().removeprefix("v")
 
 
+def is_owner(actor: Any, product: Product) -> bool:
+    """The vendor whose store holds ``product``."""
+    return product.vendor.user_id == getattr(actor, "id", None)
+
+
 def is_manager(actor: Any, product: Product) -> bool:
     """The owning vendor, or an admin."""
     if not getattr(actor, "is_authenticated", False):
@@ -191,7 +196,7 @@ def upload_version(
     the intake's UploadTooLarge, UnsupportedFileType and UploadRejected, and StorageError
     (nothing is saved then).
     """
-    if product.vendor.user_id != getattr(actor, "id", None):
+    if not is_owner(actor, product):
         raise NotFound()
     config = current_app.config["APP_CONFIG"]
     label = _normal_label(label)
@@ -647,7 +652,7 @@ def yank_version(actor: User, version: ProductVersion, reason: str) -> ProductVe
 def acknowledge_findings(actor: User, version: ProductVersion) -> ProductVersion:
     """The vendor has read every finding and keeps the file as it is (only the owner)."""
     product = get_managed_product(actor, version.product_id)
-    if product.vendor.user_id != actor.id:
+    if not is_owner(actor, product):
         raise NotFound()
     if not version.findings:
         raise VersionError("That version has no findings to acknowledge.")

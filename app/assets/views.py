@@ -42,10 +42,11 @@ _FORM_OVERHEAD = 256 * 1024
 
 @bp.record_once
 def _upload_limit(state: Any) -> None:
-    """The upload route takes bodies up to MAX_PRODUCT_FILE_MB (app/forms.py reads this)."""
+    """The upload route takes bodies up to MAX_PRODUCT_FILE_MB (app/forms.py asks this)."""
     app = state.app
-    limit = app.config["APP_CONFIG"].max_product_file_bytes + _FORM_OVERHEAD
-    app.extensions.setdefault("body_limits", {})["assets.upload_POST"] = limit
+    app.extensions.setdefault("body_limits", {})["assets.upload_POST"] = lambda config: (
+        config.max_product_file_bytes + _FORM_OVERHEAD
+    )
     app.jinja_env.globals["VERSION_STATUS_LABELS"] = STATUS_LABELS
 
 
@@ -59,7 +60,7 @@ def _versions_page(product: Product, form: UploadForm | None = None, status: int
         current=services.current_version(product),
         form=form or UploadForm(formdata=None),
         confirm=ConfirmForm(),
-        is_owner=product.vendor.user_id == current_user.id,
+        is_owner=services.is_owner(current_user, product),
         used=services.storage_used(product.vendor_id),
         quota=current_app.config["APP_CONFIG"].vendor_storage_quota_bytes,
         limit=current_app.config["APP_CONFIG"].max_product_file_bytes,
@@ -76,6 +77,8 @@ def versions_GET(product_id: int):
 @permission_required(Permission.SELL)
 def upload_POST(product_id: int):
     product = services.get_managed_product(current_user, product_id)
+    if not services.is_owner(current_user, product):
+        raise NotFound()  # admins see every version; only the vendor uploads
     form = UploadForm()
     if not form.validate_on_submit():
         return _versions_page(product, form, INVALID)
@@ -113,7 +116,7 @@ def version_GET(product_id: int, version_id: int):
         product=version.product,
         confirm=ConfirmForm(),
         yank_form=YankForm(formdata=None),
-        is_owner=version.product.vendor.user_id == current_user.id,
+        is_owner=services.is_owner(current_user, version.product),
     )
     if is_fragment_request() and version.is_final:
         response.status_code = STOP_POLLING
@@ -168,7 +171,7 @@ def yank_POST(product_id: int, version_id: int):
             product=version.product,
             confirm=ConfirmForm(),
             yank_form=form,
-            is_owner=version.product.vendor.user_id == current_user.id,
+            is_owner=services.is_owner(current_user, version.product),
         )
     services.yank_version(current_user, version, form.reason.data or "")
     db.session.commit()
@@ -240,7 +243,7 @@ def admin_versions_GET():
         status = ""
     return render(
         "assets/admin.html",
-        status=status,
+        filter_status=status,
         versions=services.admin_versions(status or None),
         statuses=list(VersionStatus),
         confirm=ConfirmForm(),
