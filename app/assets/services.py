@@ -595,13 +595,24 @@ def _make_current(version: ProductVersion) -> None:
         version.published_at = utcnow()
     product.current_version_id = version.id
     facts = version.analysis or {}
-    if facts.get("node_types") is not None and "workflows" in facts:
+    before = _indexed_facts(product)
+    if "workflows" in facts:
         product.node_types = list(facts.get("node_types") or [])
         product.credentials_required = list(facts.get("credentials") or [])
         product.services = list(facts.get("services") or [])
         if facts.get("n8n_version"):
             product.n8n_version = facts["n8n_version"]
-    record_event("product.version_changed", product_id=product.id, version_id=version.id)
+    if _indexed_facts(product) != before:  # the search index holds these facts
+        record_event("product.version_changed", product_id=product.id, version_id=version.id)
+
+
+def _indexed_facts(product: Product) -> tuple[Any, ...]:
+    return (
+        list(product.node_types or []),
+        list(product.credentials_required or []),
+        list(product.services or []),
+        product.n8n_version,
+    )
 
 
 # --- the vendor's decisions -----------------------------------------------------------------
@@ -645,7 +656,6 @@ def yank_version(actor: User, version: ProductVersion, reason: str) -> ProductVe
             _make_current(max(others, key=lambda v: label_key(v.label)))
         else:
             product.current_version_id = None
-            record_event("product.version_changed", product_id=product.id, version_id=None)
     return version
 
 
