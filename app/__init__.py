@@ -131,6 +131,7 @@ def register_session_teardown(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
+    from app.assets.views import bp as assets_bp
     from app.catalog.views import bp as catalog_bp
     from app.core.views import bp as core_bp
     from app.downloads.views import bp as downloads_bp
@@ -145,6 +146,7 @@ def register_blueprints(app: Flask) -> None:
         search_bp,
         admin_bp,
         downloads_bp,
+        assets_bp,
     ):
         app.register_blueprint(blueprint)
 

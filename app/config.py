@@ -73,9 +73,7 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
 # Backends the architecture names but no code has yet, with the variables that would pick them.
 # Setting one would silently fall back to the development part (S3_BUCKET set, files written
 # to local disk), so the app refuses to start instead, until the issue that builds it lands.
-NOT_BUILT: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Virus scanning with clamd", ("CLAMD_SOCKET", "CLAMD_HOST", "CLAMD_PORT")),
-)
+NOT_BUILT: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _refuse_parts_not_built(env: Mapping[str, str]) -> None:
@@ -259,6 +257,14 @@ class Config:
     search_rate_limit: str
     ratelimit_storage_uri: str
     max_upload_bytes: int
+    clamd_socket: str | None
+    clamd_host: str | None
+    clamd_port: int
+    clamd_timeout_seconds: float
+    max_product_file_bytes: int
+    vendor_storage_quota_bytes: int
+    scan_timeout_seconds: int
+    orphan_file_grace_seconds: int
     proxy_fix_x_for: int
     outbox_sweep_seconds: int
     outbox_grace_seconds: int
@@ -367,6 +373,16 @@ class Config:
             search_rate_limit=env.get("SEARCH_RATE_LIMIT") or "120 per minute; 1200 per hour",
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 16 * 1024 * 1024),
+            clamd_socket=env.get("CLAMD_SOCKET") or None,
+            clamd_host=env.get("CLAMD_HOST") or None,
+            clamd_port=_positive(env, "CLAMD_PORT", 3310),
+            clamd_timeout_seconds=_timeout(env, "CLAMD_TIMEOUT_SECONDS", 120.0),
+            max_product_file_bytes=_positive(env, "MAX_PRODUCT_FILE_MB", 50) * 1024 * 1024,
+            vendor_storage_quota_bytes=(
+                _positive(env, "VENDOR_STORAGE_QUOTA_MB", 1024) * 1024 * 1024
+            ),
+            scan_timeout_seconds=_positive(env, "SCAN_TIMEOUT_SECONDS", 600),
+            orphan_file_grace_seconds=_int(env, "ORPHAN_FILE_GRACE_SECONDS", 3600),
             proxy_fix_x_for=_int(env, "PROXY_FIX_X_FOR", 0),
             outbox_sweep_seconds=_positive(env, "OUTBOX_SWEEP_SECONDS", 30),
             outbox_grace_seconds=_int(env, "OUTBOX_GRACE_SECONDS", 60),

@@ -61,7 +61,15 @@ class Request(HtmxAwareRequest):
     def max_content_length(self) -> int | None:
         limit = super().max_content_length
         if self.mimetype == "multipart/form-data":
+            # A route that takes larger files (product versions) names its own limit.
+            app = flask.current_app
+            own = app.extensions.get("body_limits", {}).get(self.endpoint) if app else None
+            if self._max_content_length is None and own is not None:
+                return own(app.config["APP_CONFIG"])
             return limit
+        return self._capped(limit)
+
+    def _capped(self, limit: int | None) -> int | None:
         cap = self.max_form_memory_size
         if cap is None or limit is None:
             return cap if limit is None else limit

@@ -9,6 +9,7 @@ import re
 import tempfile
 import time
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -99,6 +100,9 @@ class Storage(Protocol):
 
     def download_url(self, key: str, filename: str, expires_in: int = MAX_DOWNLOAD_SECONDS) -> str:
         """A link that downloads ``key`` as ``filename`` for ``expires_in`` seconds."""
+
+    def list_keys(self, prefix: str) -> Iterator[tuple[str, float]]:
+        """(key, last modified as a POSIX time) of every file whose key starts ``prefix/``."""
 
 
 def check_key(key: str) -> str:
@@ -257,6 +261,14 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 
+    def list_keys(self, prefix: str) -> Iterator[tuple[str, float]]:
+        folder = self.path(prefix)
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):  # "." : a write under way
+                yield path.relative_to(self.root).as_posix(), path.stat().st_mtime
+
     def download_url(self, key: str, filename: str, expires_in: int = MAX_DOWNLOAD_SECONDS) -> str:
         token = self.signer.sign(key, filename, expires_in)
         if has_request_context():
@@ -369,6 +381,15 @@ class S3Storage:
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError() from exc
+
+    def list_keys(self, prefix: str) -> Iterator[tuple[str, float]]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=check_key(prefix) + "/"):
+                for item in page.get("Contents", []):
+                    yield item["Key"], item["LastModified"].timestamp()
         except (BotoCoreError, ClientError) as exc:
             raise StorageError() from exc
 

@@ -7,7 +7,8 @@
 - The chores thread (its own app context and session, so its own connection) replaces RQ's
   scheduler process and RQ's ten-minute maintenance: every second it enqueues due retries,
   every JOB_HEARTBEAT_SECONDS it requeues jobs whose worker died, and every
-  OUTBOX_SWEEP_SECONDS it sweeps the outbox and writes noted page views. Each chore outlives
+  OUTBOX_SWEEP_SECONDS it sweeps the outbox, writes noted page views and sweeps product
+  versions (stuck scans requeued, orphan files deleted). Each chore outlives
   any failure of Redis or the database, so retries run on time once Redis is back.
 - RQ's worker quits on some Redis failures (a read timeout, a failed heartbeat); it is started
   again until it is asked to stop.
@@ -116,6 +117,7 @@ class Chores:
     database session and connection)."""
 
     def __init__(self, app: Flask) -> None:
+        from app.assets.services import sweep_versions
         from app.catalog import pageviews
         from app.outbox.services import sweep_outbox
 
@@ -127,6 +129,7 @@ class Chores:
         self.chores = [
             Chore("outbox", float(settings.outbox_sweep_seconds), sweep_outbox),
             Chore("page views", float(settings.outbox_sweep_seconds), pageviews.flush),
+            Chore("versions", float(settings.outbox_sweep_seconds), sweep_versions),
         ]
         if connection is not None:  # without Redis there is no queue to look after
             self.chores[:0] = [

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import re
 import secrets
 import tomllib
 import uuid
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -450,6 +452,79 @@ def seed_catalog(reviewer: User | None) -> Iterator[str]:
         + (f" ({previews} previews rendered)" if made else "")
     )
     db.session.commit()
+    yield from _ensure_versions(data)
+
+
+# The demo listing whose workflow carries a planted secret (a finding), and the one whose
+# second upload, a zip with a path out of its folder, was rejected.
+SECRET_DEMO = 0
+REJECTED_DEMO = 1
+
+
+def _demo_files(spec: DemoProduct, index: int) -> list[tuple[str, str, bytes, str]]:
+    """(label, filename, content, changelog) of each version the demo uploads for ``spec``."""
+    document = build_workflow(spec)
+    if index == SECRET_DEMO:
+        # A value derived from the slug: never a real token, but one the scanner must find.
+        token = hashlib.sha256(f"demo-token:{spec.slug}".encode()).hexdigest()
+        document["nodes"].append(
+            {
+                "parameters": {
+                    "url": "https://api.example.com/v1/report",
+                    "sendHeaders": True,
+                    "headerParameters": {
+                        "parameters": [{"name": "Authorization", "value": f"Bearer {token}"}]
+                    },
+                },
+                "id": _uuid(spec.slug, "leak"),
+                "name": "Send report",
+                "type": "n8n-nodes-base.httpRequest",
+                "typeVersion": 4,
+                "position": [240, 420],
+            }
+        )
+    data = json.dumps(document, indent=2).encode()
+    name = f"{spec.slug}.json"
+    files = [("1.0", name, data, "First release.")]
+    if index == REJECTED_DEMO:
+        bundle = io.BytesIO()
+        with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(name, data)
+            archive.writestr("../setup.sh", "echo installing\n")
+        files.append(("1.1", f"{spec.slug}.zip", bundle.getvalue(), "Bundled a setup script."))
+    return files
+
+
+def _ensure_versions(data: DemoData) -> Iterator[str]:
+    """Each demo workflow and agent uploaded as a vendor uploads it (the upload service, one
+    commit); the scan jobs its events start do the rest once `flask seed` dispatches them (in
+    this process without Redis, in the workers with it). Listings with versions are left
+    alone."""
+    from app.assets.models import ProductVersion
+    from app.assets.services import upload_version
+
+    with_flow = [spec for spec in data.products if spec.flow is not None]
+    products = {
+        p.slug: p
+        for p in db.session.scalars(
+            select(Product).where(Product.slug.in_([spec.slug for spec in with_flow]))
+        )
+    }
+    versioned = set(db.session.scalars(select(ProductVersion.product_id).distinct()))
+    uploaded = 0
+    for index, spec in enumerate(with_flow):
+        product = products.get(spec.slug)
+        if product is None or product.id in versioned:
+            continue
+        for label, filename, content, changelog in _demo_files(spec, index):
+            upload_version(
+                product.vendor.user, product, io.BytesIO(content), filename, label, changelog
+            )
+            uploaded += 1
+    db.session.commit()
+    yield f"versions: {uploaded} uploaded" + (
+        " (the scan jobs check them next)" if uploaded else ""
+    )
 
 
 def _digest(product: DemoProduct) -> bytes:

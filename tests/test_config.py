@@ -151,21 +151,32 @@ def test_pages_have_no_inline_scripts_or_styles(client):
         assert " style=" not in body and " onclick=" not in body, path
 
 
-@pytest.mark.parametrize(
-    ("name", "value", "message"),
-    [
-        ("CLAMD_SOCKET", "/run/clamav/clamd.ctl", "clamd is not built yet; unset CLAMD_SOCKET"),
-        ("CLAMD_HOST", "127.0.0.1", "unset CLAMD_HOST"),
-        ("CLAMD_PORT", "3310", "unset CLAMD_PORT"),
-    ],
-)
-def test_settings_naming_a_part_not_built_refuse_to_start(tmp_path, name, value, message):
-    for env in ({name: value}, dict(GOOD_PROD, **{name: value})):
-        with pytest.raises(ConfigError, match=message):
-            Config.from_env(env, str(tmp_path))
-    with pytest.raises(ConfigError, match=message):
-        create_app(env={"APP_ENV": "test", "SECRET_KEY": "k" * 40, name: value})
-    assert Config.from_env({name: ""}, str(tmp_path)).env == "development"  # empty is unset
+def test_clamd_and_product_file_settings(tmp_path):
+    config = Config.from_env({}, str(tmp_path))
+    assert (config.clamd_socket, config.clamd_host, config.clamd_port) == (None, None, 3310)
+    assert config.max_product_file_bytes == 50 * 1024 * 1024
+    assert config.vendor_storage_quota_bytes == 1024 * 1024 * 1024
+    config = Config.from_env(
+        {
+            "CLAMD_HOST": "127.0.0.1",
+            "CLAMD_PORT": "3399",
+            "MAX_PRODUCT_FILE_MB": "5",
+            "VENDOR_STORAGE_QUOTA_MB": "20",
+            "SCAN_TIMEOUT_SECONDS": "30",
+        },
+        str(tmp_path),
+    )
+    assert (config.clamd_host, config.clamd_port, config.scan_timeout_seconds) == (
+        "127.0.0.1",
+        3399,
+        30,
+    )
+    assert config.max_product_file_bytes == 5 * 1024 * 1024
+    assert config.vendor_storage_quota_bytes == 20 * 1024 * 1024
+    with pytest.raises(ConfigError, match="MAX_PRODUCT_FILE_MB"):
+        Config.from_env({"MAX_PRODUCT_FILE_MB": "0"}, str(tmp_path))
+    # Production starts without a scanner: versions then wait and never count as clean.
+    assert Config.from_env(GOOD_PROD, str(tmp_path)).clamd_socket is None
 
 
 def test_job_and_redis_settings(tmp_path):

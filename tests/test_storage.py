@@ -125,6 +125,18 @@ def test_put_open_exists_size_delete(storage):
         storage.size(key)
 
 
+def test_list_keys_names_every_file_under_a_prefix_with_its_age(storage):
+    prefix = f"versions/list-{uuid.uuid4().hex[:8]}"
+    keys = [f"{prefix}/files/{hashlib.sha256(str(n).encode()).hexdigest()}" for n in range(3)]
+    for key in keys:
+        storage.put(key, b"x", "application/octet-stream")
+    storage.put(f"{prefix}x/other", b"y", "application/octet-stream")  # a sibling prefix
+    listed = dict(storage.list_keys(prefix))
+    assert sorted(listed) == sorted(keys)
+    assert all(abs(modified - time.time()) < 120 for modified in listed.values())
+    assert list(storage.list_keys(f"{prefix}/none")) == []
+
+
 def test_store_stream_keys_by_content_hash(storage):
     data = unique(200_000)
     stored = store_stream("files", io.BytesIO(data), "application/pdf", storage=storage)

@@ -35,6 +35,9 @@ class ScanResult:
     status: Status
     signature: str | None = None
     reason: str | None = None
+    # An error of the scanner's reach (unreachable, hung, the connection broke), not of the
+    # file: scanning again later may succeed.
+    transient: bool = False
 
     @property
     def is_clean(self) -> bool:
@@ -49,8 +52,8 @@ class ScanResult:
         return self.status == "error"
 
     @classmethod
-    def error(cls, reason: str) -> ScanResult:
-        return cls("error", reason=reason)
+    def error(cls, reason: str, transient: bool = False) -> ScanResult:
+        return cls("error", reason=reason, transient=transient)
 
 
 class Clamd:
@@ -81,10 +84,11 @@ class Clamd:
     @classmethod
     def from_config(cls, config: Any) -> Clamd | None:
         """The clamd the settings name (CLAMD_SOCKET first, else CLAMD_HOST), or None."""
+        timeout = getattr(config, "clamd_timeout_seconds", 120.0)
         if config.clamd_socket:
-            return cls(socket_path=config.clamd_socket)
+            return cls(socket_path=config.clamd_socket, read_timeout=timeout)
         if config.clamd_host:
-            return cls(host=config.clamd_host, port=config.clamd_port)
+            return cls(host=config.clamd_host, port=config.clamd_port, read_timeout=timeout)
         return None
 
     @property
@@ -118,7 +122,9 @@ class Clamd:
         try:
             sock = self._connect()
         except OSError as exc:
-            return ScanResult.error(f"could not reach clamd at {self.address}: {_why(exc)}")
+            return ScanResult.error(
+                f"could not reach clamd at {self.address}: {_why(exc)}", transient=True
+            )
         with sock:
             failed = self._send(sock, b"zINSTREAM\0")
             # The source is read outside the guard: when it breaks, that propagates.
@@ -133,10 +139,12 @@ class Clamd:
                 reply = self._read_reply(sock)
             except TimeoutError:
                 return ScanResult.error(
-                    f"clamd did not answer within {self.read_timeout:g} seconds"
+                    f"clamd did not answer within {self.read_timeout:g} seconds", transient=True
                 )
             except (OSError, ClamdError) as exc:
-                return ScanResult.error(f"no complete answer from clamd: {_why(exc)}")
+                return ScanResult.error(
+                    f"no complete answer from clamd: {_why(exc)}", transient=True
+                )
         return _verdict(reply)
 
     def _send(self, sock: socket.socket, data: bytes) -> ScanResult | None:
@@ -150,8 +158,12 @@ class Clamd:
             if reply is not None:
                 return _verdict(reply)
             if isinstance(exc, TimeoutError):
-                return ScanResult.error(f"clamd stopped reading for {self.read_timeout:g} seconds")
-            return ScanResult.error(f"the connection to clamd broke while sending: {_why(exc)}")
+                return ScanResult.error(
+                    f"clamd stopped reading for {self.read_timeout:g} seconds", transient=True
+                )
+            return ScanResult.error(
+                f"the connection to clamd broke while sending: {_why(exc)}", transient=True
+            )
         return None
 
     def _pieces(self, chunks: Iterable[bytes]) -> Iterator[bytes]:

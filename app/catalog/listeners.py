@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
+from app.assets.models import ProductVersion
 from app.cache import bump_catalog_version
 from app.catalog.models import Category, Product, Tag
 from app.vendors.models import VendorProfile
@@ -18,7 +19,8 @@ from app.vendors.models import VendorProfile
 STAT_COLUMNS = frozenset(
     {"view_count", "sales_count", "popularity", "rating_avg", "rating_count", "updated_at"}
 )
-CATALOG_TYPES = (Product, Category, Tag, VendorProfile)
+# A product page shows its current version's preview and the version history.
+CATALOG_TYPES = (Product, Category, Tag, VendorProfile, ProductVersion)
 _CHANGED = "catalog_changed"
 
 

@@ -184,6 +184,15 @@ class Product(db.Model):
     video_provider: Mapped[str | None] = mapped_column(String(16))
     video_id: Mapped[str | None] = mapped_column(String(32))
     preview_key: Mapped[str | None] = mapped_column(String(255))  # the workflow's SVG
+    # The newest clean version the vendor published (or rolled back to); app/assets.
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey(
+            "product_versions.id",
+            ondelete="SET NULL",
+            use_alter=True,
+            name="fk_products_current_version_id_product_versions",
+        )
+    )
     # Metadata; the n8n analysis of an uploaded workflow fills the compatibility facts.
     complexity: Mapped[str] = mapped_column(String(16), default=Complexity.BEGINNER.value)
     setup_minutes: Mapped[int | None] = mapped_column(Integer)

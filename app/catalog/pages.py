@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import render_template
 from markupsafe import Markup
 
+from app.assets.services import current_version, public_history
 from app.cache import cached
 from app.catalog import queries
 from app.catalog.content import node_labels
@@ -95,6 +96,8 @@ def _build_product_page(slug: str) -> ProductPage:
         tag_names=tag_names,
         node_names=node_labels(product.node_types or []),
         similar=more_like_this(product.id, limit=SIMILAR_PRODUCTS),
+        version=current_version(product),
+        versions=public_history(product),
     )
     head = ProductHead(
         product.id, product.slug, product.title, product.short_description, product.thumbnail_key

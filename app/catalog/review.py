@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
+from app.assets.services import submission_problems
 from app.catalog.content import node_labels
 from app.catalog.errors import ListingError, ListingIncomplete, TransitionNotAllowed
 from app.catalog.listings import (
@@ -35,6 +36,7 @@ from app.catalog.models import (
     ProductRevision,
     ProductStatus,
     ProductTransition,
+    ProductType,
     RevisionState,
 )
 from app.errors import NotFound, PermissionDenied
@@ -85,6 +87,9 @@ ACTION_EVENTS = {
     "reinstate": "product.reinstated",
 }
 VENDOR_ACTIONS = frozenset({"submit", "withdraw"})
+# Every product type is delivered as a file (a workflow, a bundle, a document): review needs
+# a clean current version of it.
+FILE_TYPES = frozenset(ProductType)
 
 
 def vendor_actions(product: Product) -> frozenset[str]:
@@ -153,7 +158,7 @@ def transition(
         if after is None:
             raise TransitionNotAllowed()
         if action == "submit":
-            _check_complete(listing_values(product))
+            _check_complete(listing_values(product), product)
         product.status = after
         if after == ProductStatus.APPROVED and product.published_at is None:
             product.published_at = now
@@ -163,7 +168,7 @@ def transition(
         if after is None:
             raise TransitionNotAllowed()
         if action == "submit":
-            _check_complete(revision.data)
+            _check_complete(revision.data, product)
             revision.submitted_at = now
         if action == "approve":
             apply_values(product, revision.data)
@@ -180,13 +185,16 @@ def transition(
     return record
 
 
-def _check_complete(values: dict[str, Any]) -> None:
-    """What a listing needs before review (drafts may be incomplete)."""
+def _check_complete(values: dict[str, Any], product: Product) -> None:
+    """What a listing needs before review (drafts may be incomplete): its fields, and for a
+    type that is delivered as a file, a clean current version with its findings settled."""
     missing = [
         FIELD_LABELS[name]
         for name in ("title", "short_description", "description_md", "category_id")
         if not values.get(name)
     ]
+    if values.get("type") in FILE_TYPES:
+        missing += submission_problems(product)
     if missing:
         raise ListingIncomplete(missing)
 

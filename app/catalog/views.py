@@ -20,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
+from app.assets.services import current_version
 from app.catalog import content, listings, pages, pageviews, queries, review
 from app.catalog.categories import category_choices
 from app.catalog.errors import ListingError, ListingIncomplete
@@ -256,6 +257,7 @@ def _manage_page(product: Product, missing: list[str] | None = None, status: int
         reasons=review.REASON_CODES,
         missing=missing or [],
         confirm=ConfirmForm(),
+        current_version=current_version(product),
     )
 
 

@@ -49,6 +49,11 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "vendor.approved": [("default", "jobs.catalog.notify_vendor_decision")],
     "vendor.declined": [("default", "jobs.catalog.notify_vendor_decision")],
     "category.changed": [("search", "jobs.search.reindex_all")],
+    # Uploaded files are scanned on their own queue; the vendor hears the verdict.
+    "version.uploaded": [("scan", "jobs.assets.scan_uploaded_version")],
+    "version.rescan_requested": [("scan", "jobs.assets.scan_uploaded_version")],
+    "version.scanned": [("default", "jobs.assets.notify_version_scanned")],
+    "product.version_changed": [_REINDEX],
     # Review decisions email the vendor; those that can change what is public also reindex.
     "product.changes_requested": [_NOTIFY_VENDOR],
     **{

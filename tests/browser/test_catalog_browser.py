@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from tests.assets.factories import give_clean_version
 from tests.catalog.factories import create_category
 from tests.conftest import PASSWORD
 
@@ -65,6 +66,8 @@ def test_vendor_lists_admin_approves_shopper_finds(
     page.get_by_text("Draft saved. Submit it for review when it is ready.").wait_for()
     page.wait_for_url(re.compile(r"/vendor/products/\d+$"))
     assert page.get_by_role("heading", name=TITLE).is_visible()
+    # Its file was uploaded and scanned clean (tests/browser/test_versions_browser.py).
+    give_clean_version(app, int(page.url.rsplit("/", 1)[-1]))
     page.get_by_role("button", name="Submit for review").click()
     page.get_by_text("Submitted for review. We will email you.").wait_for()
     assert page.get_by_role("button", name="Withdraw from review").is_visible()

@@ -11,6 +11,7 @@ from app.catalog.models import Product, ProductRevision, ProductTransition
 from app.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.outbox.models import Event
+from tests.assets.factories import clean_version_here
 from tests.catalog.factories import create_category
 
 VALUES = {
@@ -43,8 +44,10 @@ def _user(user: User) -> User:
 
 
 def _listing(vendor: User, category_id: int, **extra) -> Product:
+    """A draft with a clean current version of its file, so it may be submitted."""
     product = listings.create_listing(vendor, {**VALUES, "category_id": category_id, **extra})
     db.session.commit()
+    clean_version_here(product.id)
     return product
 
 

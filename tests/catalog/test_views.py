@@ -14,6 +14,7 @@ from app.catalog import pageviews
 from app.catalog.models import Product, ProductTransition, ProductView
 from app.extensions import db
 from app.vendors.models import VendorProfile
+from tests.assets.factories import give_clean_version
 from tests.catalog.factories import create_category, create_product, slug_of
 from tests.conftest import csrf_token, login
 from tests.support.services import body_text
@@ -57,7 +58,9 @@ def _product(app, title="Invoice chaser") -> Product:
 def _create(client, category_id, **overrides) -> int:
     response = client.post("/vendor/products/new", data=_form(client, category_id, **overrides))
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
-    return int(response.headers["Location"].rsplit("/", 1)[-1])
+    product_id = int(response.headers["Location"].rsplit("/", 1)[-1])
+    give_clean_version(client.application, product_id)  # review needs a clean file
+    return product_id
 
 
 def _switch(client, login_as, role, user=None):
@@ -509,6 +512,7 @@ def test_a_rejected_listing_says_why_and_can_be_copied_into_a_new_draft(
     data["thumbnail"] = (io.BytesIO(_png()), "thumb.png")
     response = client.post("/vendor/products/new", data=data, content_type="multipart/form-data")
     product_id = int(response.headers["Location"].rsplit("/", 1)[-1])
+    give_clean_version(app, product_id)
     _post(client, f"/vendor/products/{product_id}/submit")
     _switch(client, login_as, "admin")
     _post(client, f"/admin/products/{product_id}/reject", reason_codes=["policy"], note="Nope.")
