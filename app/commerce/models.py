@@ -149,6 +149,7 @@ class Order(db.Model):
     number: Mapped[str] = mapped_column(String(24), unique=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING.value, index=True)
+    status_reason: Mapped[str] = mapped_column(String(200), default="")  # why it failed, ...
     currency: Mapped[str] = mapped_column(String(3))
     subtotal_cents: Mapped[int] = mapped_column(Integer, default=0)
     discount_cents: Mapped[int] = mapped_column(Integer, default=0)
@@ -266,7 +267,8 @@ class Subscription(db.Model):
     """A provider subscription bought through one order line; licences follow its validity."""
 
     __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("provider", "provider_ref"),)
+    # One provider subscription may pay for several lines (Stripe: one per checkout).
+    __table_args__ = (Index("ix_subscriptions_provider_ref", "provider", "provider_ref"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_line_id: Mapped[int] = mapped_column(
@@ -278,6 +280,8 @@ class Subscription(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="active")
     interval: Mapped[str] = mapped_column(String(8))
     current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the provider created the event that set ``status``: an older event never undoes it.
+    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(

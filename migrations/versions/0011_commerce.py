@@ -110,6 +110,7 @@ def upgrade():
         sa.Column("number", sa.String(length=24), nullable=False),
         sa.Column("buyer_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("status_reason", sa.String(length=200), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("subtotal_cents", sa.Integer(), nullable=False),
         sa.Column("discount_cents", sa.Integer(), nullable=False),
@@ -325,6 +326,7 @@ def upgrade():
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("interval", sa.String(length=8), nullable=False),
         sa.Column("current_period_end", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("status_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -342,10 +344,12 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subscriptions")),
         sa.UniqueConstraint("order_line_id", name=op.f("uq_subscriptions_order_line_id")),
-        sa.UniqueConstraint("provider", "provider_ref", name=op.f("uq_subscriptions_provider")),
     )
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_subscriptions_buyer_id"), ["buyer_id"], unique=False)
+        batch_op.create_index(
+            "ix_subscriptions_provider_ref", ["provider", "provider_ref"], unique=False
+        )
 
     op.create_table(
         "licences",
@@ -444,6 +448,7 @@ def downgrade():
 
     op.drop_table("licences")
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
+        batch_op.drop_index("ix_subscriptions_provider_ref")
         batch_op.drop_index(batch_op.f("ix_subscriptions_buyer_id"))
 
     op.drop_table("subscriptions")
