@@ -36,6 +36,8 @@ class ProductHead:
     title: str
     short_description: str
     thumbnail_key: str | None
+    price_type: str = "free"  # the buy box (commerce/_buy_box.html) picks its action by it
+    intervals: tuple[str, ...] = ()  # a subscription's billing intervals
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,22 @@ def _build_product_page(slug: str) -> ProductPage:
         node_names=node_labels(product.node_types or []),
         similar=more_like_this(product.id, limit=SIMILAR_PRODUCTS),
     )
+    intervals = tuple(
+        interval
+        for interval, cents in (
+            ("month", product.monthly_price_cents),
+            ("year", product.yearly_price_cents),
+        )
+        if cents and product.price_type == "subscription"
+    )
     head = ProductHead(
-        product.id, product.slug, product.title, product.short_description, product.thumbnail_key
+        product.id,
+        product.slug,
+        product.title,
+        product.short_description,
+        product.thumbnail_key,
+        product.price_type,
+        intervals,
     )
     return ProductPage(head, store, _markup(body))
 

@@ -49,6 +49,14 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "vendor.approved": [("default", "jobs.catalog.notify_vendor_decision")],
     "vendor.declined": [("default", "jobs.catalog.notify_vendor_decision")],
     "category.changed": [("search", "jobs.search.reindex_all")],
+    # Commerce: follow-ups of a paid order (the licence domain adds its own to license.issued).
+    "payment.completed": [
+        ("default", "jobs.commerce.send_receipt"),
+        ("default", "jobs.commerce.count_sales"),
+    ],
+    "license.issued": [],
+    "order.refunded": [],
+    "order.refund_needed": [("default", "jobs.commerce.refund_unfulfilled_order")],
     # Review decisions email the vendor; those that can change what is public also reindex.
     "product.changes_requested": [_NOTIFY_VENDOR],
     **{
