@@ -8,9 +8,11 @@ read from the products at the moment of the call: the cart stores products, neve
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -585,3 +587,59 @@ def order_by_number(user: User, number: str) -> Order:
     if order is None or order.buyer_id != user.id:
         raise NotFound()
     return order
+
+
+# -- vendors' discount codes ---------------------------------------------------------------------
+
+_CODE_SHAPE = re.compile(r"[A-Z0-9_-]{3,40}")
+
+
+def create_discount_code(
+    actor: User,
+    code: str,
+    kind: DiscountKind,
+    value: int,
+    product_ids: Iterable[int] = (),
+    currency: str = "USD",
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    max_uses: int | None = None,
+) -> DiscountCode:
+    """A code for some of ``actor``'s products (none named: all of them). ``value``: basis
+    points for a percentage (1..10000), minor units for a fixed amount. Raises
+    PermissionDenied (not a seller) and DiscountError (shape, value, products, dates, taken)."""
+    if not actor.can(Permission.SELL):
+        raise PermissionDenied(refusal(actor, Permission.SELL))
+    vendor = db.session.scalar(select(VendorProfile).where(VendorProfile.user_id == actor.id))
+    if vendor is None:
+        raise PermissionDenied("Open a store first.")
+    normal = normalise_code(code)
+    if not _CODE_SHAPE.fullmatch(normal):
+        raise DiscountError("Use 3 to 40 letters, digits, - or _ for the code.")
+    if kind == DiscountKind.PERCENT and not 1 <= value <= 10_000:
+        raise DiscountError("A percentage is between 0.01 % and 100 %.")
+    if kind == DiscountKind.FIXED and value < 1:
+        raise DiscountError("A fixed discount is at least one cent.")
+    if max_uses is not None and max_uses < 1:
+        raise DiscountError("Allow at least one use, or leave the limit empty.")
+    if starts_at and ends_at and ends_at <= starts_at:
+        raise DiscountError("The code must end after it starts.")
+    products = list(db.session.scalars(select(Product).where(Product.id.in_(list(product_ids)))))
+    if any(product.vendor_id != vendor.id for product in products):
+        raise DiscountError("A code can only cover your own products.")
+    if db.session.scalar(select(DiscountCode.id).where(DiscountCode.code == normal)):
+        raise DiscountError("That code is taken: choose another.")
+    discount = DiscountCode(
+        vendor_id=vendor.id,
+        code=normal,
+        kind=DiscountKind(kind).value,
+        value=value,
+        currency=currency.upper(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        max_uses=max_uses,
+        products=products,
+    )
+    db.session.add(discount)
+    db.session.flush()
+    return discount
