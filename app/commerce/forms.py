@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms import MAX_ID, Form, options
+from app.forms import MAX_ID, Form, MoneyField, MultiCheckboxField, options
 
 INTERVALS = [("", "Default"), ("month", "Monthly"), ("year", "Yearly")]
 
@@ -29,3 +36,18 @@ class RefundForm(Form):
         if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
             return int(raw)
         return None
+
+
+class DiscountCreateForm(Form):
+    code = StringField("Code", validators=[DataRequired(), Length(min=3, max=40)])
+    kind = SelectField(
+        "Kind",
+        choices=options([("percent", "Percentage off"), ("fixed", "Amount off")]),
+        default="percent",
+    )
+    value = MoneyField("Value (a percentage, or an amount in the product's currency)")
+    products = MultiCheckboxField("Products (none ticked: all of your products)", choices=[])
+    ends_on = DateField("Last day (optional)", validators=[Optional()])
+    max_uses = IntegerField(
+        "Maximum uses (optional)", validators=[Optional(), NumberRange(min=1, max=1_000_000)]
+    )

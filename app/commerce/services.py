@@ -643,3 +643,18 @@ def create_discount_code(
     db.session.add(discount)
     db.session.flush()
     return discount
+
+
+def discount_codes_of(user: User) -> list[DiscountCode]:
+    """``user``'s store's codes, newest first."""
+    vendor = db.session.scalar(select(VendorProfile).where(VendorProfile.user_id == user.id))
+    if vendor is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(DiscountCode)
+            .where(DiscountCode.vendor_id == vendor.id)
+            .options(selectinload(DiscountCode.products))
+            .order_by(DiscountCode.id.desc())
+        )
+    )

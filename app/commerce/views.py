@@ -3,6 +3,8 @@ admin refunds, and the providers' webhooks."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+
 from flask import (
     Blueprint,
     Response,
@@ -21,14 +23,16 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
+from app.catalog import listings
 from app.commerce import fulfilment, invoices, services
 from app.commerce import models as models  # noqa: F401  (the tables, for the app's metadata)
-from app.commerce.forms import AddToCartForm, DiscountCodeForm, RefundForm
+from app.commerce.forms import AddToCartForm, DiscountCodeForm, DiscountCreateForm, RefundForm
+from app.commerce.models import DiscountKind
 from app.commerce.providers import current_payments
 from app.commerce.services import SessionCart
 from app.errors import NotFound
 from app.extensions import csrf, db
-from app.forms import id_arg
+from app.forms import id_arg, options
 from app.htmx import is_fragment_request, redirect_to, render
 from app.licensing import models as licensing_models  # noqa: F401  (idem)
 
@@ -316,3 +320,62 @@ def admin_refund_POST(order_id: int):
         "Refund requested: the ledger and licences follow the provider's confirmation.", "success"
     )
     return redirect_to(url_for("commerce.order_GET", order_id=order.id))
+
+
+# -- vendors' discount codes -------------------------------------------------------------------
+
+
+def _with_choices(form: DiscountCreateForm) -> DiscountCreateForm:
+    """The form with the store's paid products to choose from (NotAVendor otherwise)."""
+    vendor = listings.require_vendor(current_user)
+    form.products.choices = options(
+        (str(p.id), p.title) for p in listings.vendor_listings(vendor) if not p.is_free
+    )
+    return form
+
+
+def _discounts_page(form: DiscountCreateForm, status: int = 200) -> Response:
+    _with_choices(form)
+    return render(
+        "commerce/discounts.html",
+        "discount_form",
+        status=status,
+        form=form,
+        codes=services.discount_codes_of(current_user),
+    )
+
+
+@bp.get("/vendor/discounts")
+@permission_required(Permission.SELL)
+def discounts_GET():
+    return _discounts_page(DiscountCreateForm())
+
+
+@bp.post("/vendor/discounts")
+@permission_required(Permission.SELL)
+def discounts_POST():
+    form = _with_choices(DiscountCreateForm())
+    if not form.validate_on_submit() or form.value.data is None:
+        return _discounts_page(form, 422)
+    kind = DiscountKind(form.kind.data)
+    value = int(form.value.data * 100)  # percent -> basis points; amount -> cents
+    ends_at = (
+        datetime.combine(form.ends_on.data, time.max, tzinfo=UTC) if form.ends_on.data else None
+    )
+    try:
+        services.create_discount_code(
+            current_user,
+            form.code.data,
+            kind,
+            value,
+            product_ids=[int(pid) for pid in form.products.data or []],
+            ends_at=ends_at,
+            max_uses=form.max_uses.data,
+        )
+    except services.DiscountError as exc:
+        db.session.rollback()
+        form.code.errors = [*form.code.errors, exc.message]
+        return _discounts_page(form, 422)
+    db.session.commit()
+    flash("Discount code created.", "success")
+    return redirect_to(url_for("commerce.discounts_GET"))

@@ -106,3 +106,10 @@ RULES = [
     ("GET", "/admin/orders", ADMIN_ONLY),
     ("POST", commerce_admin_refund_POST, _statuses(302, 403, 403, 303)),
 ]
+
+SELLER_ONLY = _statuses(302, 403, 200, 403)
+RULES += [
+    ("GET", "/vendor/discounts", SELLER_ONLY),
+    # An empty form: the vendor sees the form again with its errors.
+    ("POST", "/vendor/discounts", _statuses(302, 403, 422, 403)),
+]

@@ -232,3 +232,45 @@ def test_a_hundred_percent_code_needs_no_payment(app, client, login_as, make_use
         from app.commerce.models import DiscountCode
 
         assert db.session.scalar(select(DiscountCode.uses)) == 1
+
+
+def test_a_vendor_creates_a_code_and_sees_sales_on_the_dashboard(app, client, make_user):
+    product = create_product(app, make_user, "Coded", price_cents=5000)
+    vendor_id = vendor_user_of(app, product)
+    with app.app_context():
+        vendor = db.session.get(User, vendor_id)
+        db.session.expunge(vendor)
+    login(client, vendor)
+    token = csrf_token(client, "/vendor/discounts")
+    created = client.post(
+        "/vendor/discounts",
+        data={
+            "csrf_token": token,
+            "code": "spring-10",
+            "kind": "percent",
+            "value": "10",
+            "products": [str(product)],
+            "max_uses": "5",
+        },
+    )
+    assert created.status_code == 303
+    page = client.get("/vendor/discounts").get_data(as_text=True)
+    assert "SPRING-10" in page and "10 %" in page and "0 / 5" in page
+    taken = client.post(
+        "/vendor/discounts",
+        data={"csrf_token": token, "code": "SPRING-10", "kind": "fixed", "value": "1"},
+    )
+    assert taken.status_code == 422 and "taken" in taken.get_data(as_text=True)
+    assert "No sales yet" in client.get("/vendor/products").get_data(as_text=True)
+
+
+    buyer = app.test_client()
+    login(buyer, make_user())
+    token = csrf_token(buyer, "/cart")
+    buyer.post("/cart/items", data={"product_id": product, "csrf_token": token})
+    buyer.post("/cart/code", data={"code": "SPRING-10", "csrf_token": token})
+    location = buyer.post("/checkout", data={"csrf_token": token}).headers["Location"]
+    buyer.post(location, data={"csrf_token": csrf_token(buyer, location), "action": "pay"})
+    dashboard = client.get("/vendor/products").get_data(as_text=True)
+    # $45.00 paid, 20 % platform commission ($9.00), $36.00 to the store.
+    assert "$45.00" in dashboard and "$9.00" in dashboard and "$36.00" in dashboard
