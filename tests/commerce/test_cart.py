@@ -263,7 +263,6 @@ def test_a_vendor_creates_a_code_and_sees_sales_on_the_dashboard(app, client, ma
     assert taken.status_code == 422 and "taken" in taken.get_data(as_text=True)
     assert "No sales yet" in client.get("/vendor/products").get_data(as_text=True)
 
-
     buyer = app.test_client()
     login(buyer, make_user())
     token = csrf_token(buyer, "/cart")
