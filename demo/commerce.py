@@ -36,10 +36,7 @@ def seed_commerce(customer: User, vendor_user: User) -> Iterator[str]:
         yield "exists: the demo customer's orders"
         return
     vendor = db.session.scalar(
-        select(Product.vendor_id)
-        .join(Product.vendor)
-        .where(Product.vendor.has(user_id=vendor_user.id))
-        .limit(1)
+        select(VendorProfile.id).where(VendorProfile.user_id == vendor_user.id)
     )
     if vendor is None:
         return
