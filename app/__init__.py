@@ -133,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.assets.views import bp as assets_bp
     from app.catalog.views import bp as catalog_bp
+    from app.commerce.views import bp as commerce_bp
     from app.core.views import bp as core_bp
     from app.downloads.views import bp as downloads_bp
     from app.search.views import bp as search_bp
@@ -147,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
         admin_bp,
         downloads_bp,
         assets_bp,
+        commerce_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -280,6 +280,7 @@ class Config:
     log_level: str
     debug: bool
     payments: PaymentSettings
+    platform_commission_bps: int
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -398,6 +399,7 @@ class Config:
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             debug=debug,
             payments=PaymentSettings.from_env(env, app_env),
+            platform_commission_bps=_commission(env),
         )
 
     def flask_settings(self) -> dict[str, Any]:
@@ -458,6 +460,14 @@ class Config:
             "socket_timeout": self.redis_timeout_seconds,
             "retry": Retry(NoBackoff(), 0),
         }
+
+
+def _commission(env: Mapping[str, str]) -> int:
+    """PLATFORM_COMMISSION_BPS: the platform's share of a sale in basis points (2000 = 20 %)."""
+    bps = _int(env, "PLATFORM_COMMISSION_BPS", 2000)
+    if not 0 <= bps <= 10_000:
+        raise ConfigError(f"PLATFORM_COMMISSION_BPS must be 0 to 10000 (basis points), got {bps}")
+    return bps
 
 
 def _development_secret(instance_path: str) -> str:

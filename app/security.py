@@ -10,21 +10,29 @@ from flask import Flask, Response, g, has_request_context, request
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "frame-src https://www.youtube-nocookie.com https://player.vimeo.com",
-    ]
-)
+
+def build_csp(form_targets: tuple[str, ...] = ()) -> str:
+    """The Content-Security-Policy; ``form_targets`` are origins a form may post to besides
+    this site: the checkout provider's pages, which the checkout form's 303 leads to (browsers
+    apply form-action to every redirect of a form submission)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            " ".join(["form-action 'self'", *form_targets]),
+            "frame-ancestors 'none'",
+            "frame-src https://www.youtube-nocookie.com https://player.vimeo.com",
+        ]
+    )
+
+
+CSP = build_csp()
 
 
 class RequestIdFilter(logging.Filter):
@@ -46,7 +54,11 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    production = app.config["APP_CONFIG"].is_production
+    from app.commerce.providers import checkout_origins
+
+    config = app.config["APP_CONFIG"]
+    production = config.is_production
+    csp = build_csp(checkout_origins(config.payments))
 
     @app.before_request
     def assign_request_id() -> None:
@@ -56,7 +68,7 @@ def register_security(app: Flask) -> None:
     @app.after_request
     def secure_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("Content-Security-Policy", csp)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         headers.setdefault("X-Frame-Options", "DENY")

@@ -5,8 +5,9 @@ Not part of the app (the wheel ships app* and jobs* only). Everything is keyed o
 new. Products are inserted as approved listings directly; the review flow is for real vendors.
 Each workflow or agent gets a small n8n workflow built from its flow, which fills the
 compatibility facts and the SVG preview. The shop figures agree with the rows behind them:
-no ratings or sales (there are no reviews or orders yet), and each product's views are
-product_views rows.
+no ratings (there are no reviews yet), sales counted from the demo customer's orders (made
+by demo/commerce.py through the checkout services, counted by their jobs), and each
+product's views are product_views rows.
 """
 
 from __future__ import annotations
@@ -434,6 +435,9 @@ def seed() -> Iterator[str]:
         accounts[role] = user
     db.session.commit()
     yield from seed_catalog(reviewer=accounts[Role.ADMIN])
+    from demo.commerce import seed_commerce
+
+    yield from seed_commerce(accounts[Role.CUSTOMER], accounts[Role.VENDOR])
 
 
 def seed_catalog(reviewer: User | None) -> Iterator[str]:

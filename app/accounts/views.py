@@ -18,6 +18,7 @@ from app.accounts.forms import (
     SignupForm,
 )
 from app.accounts.services import WeakPassword, WrongPassword
+from app.commerce.services import SessionCart, merge_session_cart
 from app.extensions import db, limiter
 from app.forms import submitted_line
 from app.htmx import redirect_to, render
@@ -163,9 +164,11 @@ def login_POST():
     if user is None:
         form.form_errors.append("That email and password do not match an account.")
         return _form_page("accounts/login.html", form, INVALID, next=next_url)
+    cart = SessionCart.from_session(session.get("cart"))  # the one thing a login keeps
     session.clear()  # a fresh session on login: nothing carried over (no fixation)
     login_user(user, remember=form.remember.data)
     services.record_login(user)
+    merge_session_cart(user, cart)
     db.session.commit()
     flash(f"Welcome back, {user.display_name}.", "success")
     return redirect_to(safe_next(next_url, url_for("core.home")))

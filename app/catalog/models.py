@@ -105,6 +105,8 @@ class Category(db.Model):
     slug: Mapped[str] = mapped_column(String(80), unique=True, index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The commission on sales in this category: over PLATFORM_COMMISSION_BPS, under a store's own.
+    commission_bps: Mapped[int | None] = mapped_column(Integer)
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Category]] = relationship(

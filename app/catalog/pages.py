@@ -37,6 +37,8 @@ class ProductHead:
     title: str
     short_description: str
     thumbnail_key: str | None
+    price_type: str = "free"  # the buy box (commerce/_buy_box.html) picks its action by it
+    intervals: tuple[str, ...] = ()  # a subscription's billing intervals
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,22 @@ def _build_product_page(slug: str) -> ProductPage:
         version=current_version(product),
         versions=public_history(product),
     )
+    intervals = tuple(
+        interval
+        for interval, cents in (
+            ("month", product.monthly_price_cents),
+            ("year", product.yearly_price_cents),
+        )
+        if cents and product.price_type == "subscription"
+    )
     head = ProductHead(
-        product.id, product.slug, product.title, product.short_description, product.thumbnail_key
+        product.id,
+        product.slug,
+        product.title,
+        product.short_description,
+        product.thumbnail_key,
+        product.price_type,
+        intervals,
     )
     return ProductPage(head, store, _markup(body))
 

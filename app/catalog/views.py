@@ -32,6 +32,7 @@ from app.catalog.models import (
     TYPE_LABELS,
     Product,
 )
+from app.commerce.ledger import vendor_earnings
 from app.extensions import db
 from app.forms import options, page_number
 from app.htmx import redirect_to, render
@@ -152,7 +153,10 @@ def robots_GET():
 def dashboard_GET():
     vendor = listings.require_vendor(current_user)
     return render(
-        "catalog/dashboard.html", vendor=vendor, products=listings.vendor_listings(vendor)
+        "catalog/dashboard.html",
+        vendor=vendor,
+        products=listings.vendor_listings(vendor),
+        earnings=vendor_earnings(vendor.id),
     )
 
 

@@ -54,6 +54,14 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "version.rescan_requested": [("scan", "jobs.assets.scan_uploaded_version")],
     "version.scanned": [("default", "jobs.assets.notify_version_scanned")],
     "product.version_changed": [_REINDEX],
+    # Commerce: follow-ups of a paid order (the licence domain adds its own to license.issued).
+    "payment.completed": [
+        ("default", "jobs.commerce.send_receipt"),
+        ("default", "jobs.commerce.count_sales"),
+    ],
+    "license.issued": [],
+    "order.refunded": [],
+    "order.refund_needed": [("default", "jobs.commerce.refund_unfulfilled_order")],
     # Review decisions email the vendor; those that can change what is public also reindex.
     "product.changes_requested": [_NOTIFY_VENDOR],
     **{

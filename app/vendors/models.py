@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -32,6 +32,8 @@ class VendorProfile(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=VendorStatus.PENDING.value, index=True)
     is_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     decline_reason: Mapped[str] = mapped_column(Text, default="")
+    # The platform's commission on this store's sales, overriding PLATFORM_COMMISSION_BPS.
+    commission_bps: Mapped[int | None] = mapped_column(Integer)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 
 from app.commerce.providers.base import PaymentProvider
-from app.config import Config
+from app.config import Config, PaymentSettings
 from app.errors import NotFound
 
 
@@ -43,7 +44,7 @@ def build_providers(config: Config) -> dict[str, PaymentProvider]:
     if settings.provider == "sandbox":
         from app.commerce.providers.sandbox import SandboxProvider
 
-        providers["sandbox"] = SandboxProvider()
+        providers["sandbox"] = SandboxProvider(config.secret_key)
     if settings.has_stripe:
         from app.commerce.providers.stripe import StripeProvider
 
@@ -67,6 +68,25 @@ def build_providers(config: Config) -> dict[str, PaymentProvider]:
             timeout=settings.timeout_seconds,
         )
     return providers
+
+
+# Where each provider's hosted checkout lives (the checkout form's redirect goes there).
+CHECKOUT_ORIGINS = {
+    "stripe": ("https://checkout.stripe.com",),
+    "razorpay": ("https://rzp.io", "https://razorpay.com", "https://*.razorpay.com"),
+    "sandbox": (),  # this site's own pay page
+}
+
+
+def checkout_origins(settings: PaymentSettings) -> tuple[str, ...]:
+    """The origins the checkout provider's pages are served from: its own, or (a fake's
+    API_BASE, in tests) the origin of that address."""
+    name = settings.provider
+    base = {"stripe": settings.stripe_api_base, "razorpay": settings.razorpay_api_base}.get(name)
+    if base:
+        parts = urlsplit(base)
+        return (f"{parts.scheme}://{parts.netloc}",)
+    return CHECKOUT_ORIGINS.get(name, ())
 
 
 def init_app(app: Flask) -> None:

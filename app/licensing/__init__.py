@@ -1,0 +1,1 @@
+"""Licensing: licences, keys, entitlements and activation limits."""
