@@ -134,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     from app.catalog.views import bp as catalog_bp
     from app.core.views import bp as core_bp
     from app.downloads.views import bp as downloads_bp
+    from app.notifications.views import bp as notifications_bp
     from app.search.views import bp as search_bp
     from app.vendors.views import bp as vendors_bp
 
@@ -145,6 +146,7 @@ def register_blueprints(app: Flask) -> None:
         search_bp,
         admin_bp,
         downloads_bp,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)
 

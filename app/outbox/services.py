@@ -49,6 +49,8 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "vendor.approved": [("default", "jobs.catalog.notify_vendor_decision")],
     "vendor.declined": [("default", "jobs.catalog.notify_vendor_decision")],
     "category.changed": [("search", "jobs.search.reindex_all")],
+    # Any domain notifies someone with app.notifications.services.notify_later (one line).
+    "notification.requested": [("default", "jobs.notifications.deliver_notification")],
     # Review decisions email the vendor; those that can change what is public also reindex.
     "product.changes_requested": [_NOTIFY_VENDOR],
     **{
