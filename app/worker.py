@@ -7,8 +7,9 @@
 - The chores thread (its own app context and session, so its own connection) replaces RQ's
   scheduler process and RQ's ten-minute maintenance: every second it enqueues due retries,
   every JOB_HEARTBEAT_SECONDS it requeues jobs whose worker died, and every
-  OUTBOX_SWEEP_SECONDS it sweeps the outbox and writes noted page views. Each chore outlives
-  any failure of Redis or the database, so retries run on time once Redis is back.
+  OUTBOX_SWEEP_SECONDS it sweeps the outbox, writes noted page views and sends due digests.
+  Each chore outlives any failure of Redis or the database, so retries run on time once Redis
+  is back.
 - RQ's worker quits on some Redis failures (a read timeout, a failed heartbeat); it is started
   again until it is asked to stop.
 """
@@ -117,6 +118,7 @@ class Chores:
 
     def __init__(self, app: Flask) -> None:
         from app.catalog import pageviews
+        from app.notifications.services import send_due_digests
         from app.outbox.services import sweep_outbox
 
         settings = app.config["APP_CONFIG"]
@@ -127,6 +129,8 @@ class Chores:
         self.chores = [
             Chore("outbox", float(settings.outbox_sweep_seconds), sweep_outbox),
             Chore("page views", float(settings.outbox_sweep_seconds), pageviews.flush),
+            # An SMTP failure leaves the digest queued: the chore sends it on a later round.
+            Chore("daily digests", float(settings.outbox_sweep_seconds), send_due_digests),
         ]
         if connection is not None:  # without Redis there is no queue to look after
             self.chores[:0] = [
