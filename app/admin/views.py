@@ -318,11 +318,23 @@ def _user_page(user_id: int, forms: dict | None = None, status: int = 200):
         status=status,
         user=user,
         store=vendors.application_of(user),
-        role_form=forms.get("role") or ReasonForm(formdata=None),
-        disable_form=forms.get("disable") or ConfirmedReasonForm(formdata=None),
-        reactivate_form=forms.get("reactivate") or ConfirmedReasonForm(formdata=None),
+        role_form=_ids(forms.get("role") or ReasonForm(formdata=None), "role"),
+        disable_form=_ids(forms.get("disable") or ConfirmedReasonForm(formdata=None), "disable"),
+        reactivate_form=_ids(
+            forms.get("reactivate") or ConfirmedReasonForm(formdata=None), "reactivate"
+        ),
         history=admin.audit_log(admin.ListArgs(q=f"user:{user.id}")).items,
     )
+
+
+def _ids(form, prefix: str):
+    """Distinct element ids for forms that share field names on one page (labels point at
+    their own field); the names posted stay the same."""
+    for item in form:
+        if item.type != "CSRFTokenField":
+            item.id = f"{prefix}-{item.name}"
+            item.label.field_id = item.id
+    return form
 
 
 @bp.get("/users/<id:user_id>")
@@ -411,7 +423,9 @@ def jobs_GET():
         problem=problem,
         shown=queue,
         confirm=ConfirmForm(),
-        delete_form=ConfirmedReasonForm(formdata=None),
+        delete_forms=[
+            _ids(ConfirmedReasonForm(formdata=None), f"delete-{n}") for n in range(len(failed))
+        ],
     )
 
 
@@ -445,7 +459,10 @@ def _settings_page(forms: dict | None = None, status: int = 200):
         "admin/settings.html",
         status=status,
         settings=admin.all_settings(),
-        forms={key: forms.get(key) or SettingForm(formdata=None) for key in admin.SETTINGS},
+        forms={
+            key: _ids(forms.get(key) or SettingForm(formdata=None), f"setting-{key}")
+            for key in admin.SETTINGS
+        },
         history=admin.setting_history(),
     )
 
