@@ -46,6 +46,7 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "user.verified": [("default", "jobs.accounts.send_welcome_email")],
     "password.reset_requested": [("default", "jobs.accounts.send_password_reset_email")],
     "password.changed": [("default", "jobs.accounts.send_password_changed_email")],
+    "user.new_sign_in": [("default", "jobs.accounts.send_new_sign_in_email")],
     "vendor.approved": [("default", "jobs.catalog.notify_vendor_decision")],
     "vendor.declined": [("default", "jobs.catalog.notify_vendor_decision")],
     "category.changed": [("search", "jobs.search.reindex_all")],

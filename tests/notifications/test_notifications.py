@@ -338,3 +338,35 @@ def test_kinds_are_a_one_liner_to_emit(app, make_user):
         db.session.commit()
         names = set(db.session.scalars(select(Event.name)))
     assert names == {services.NOTIFICATION_EVENT}
+
+
+def _new_sign_ins(app) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count()).select_from(Event).where(Event.name == "user.new_sign_in")
+        )
+
+
+def test_a_sign_in_from_a_new_browser_is_mailed_to_the_owner(app, make_user, mailbox, run_jobs):
+    from tests.conftest import login
+
+    first_timer = make_user()
+    assert login(app.test_client(), first_timer).status_code == 303
+    assert _new_sign_ins(app) == 0  # an account's first login is no news to its owner
+
+    user = make_user(last_login_at=utcnow())
+    browser = app.test_client()
+    assert login(browser, user).status_code == 303
+    assert _new_sign_ins(app) == 1
+    browser.post("/logout", data={"csrf_token": csrf_token(browser, "/")})
+    assert login(browser, user).status_code == 303  # the same browser: known
+    assert _new_sign_ins(app) == 1
+    browser.post("/logout", data={"csrf_token": csrf_token(browser, "/")})
+    browser.set_cookie("am_seen", "forged", domain="localhost")
+    assert login(browser, user).status_code == 303  # a forged cookie counts for nothing
+    assert _new_sign_ins(app) == 2
+    run_jobs()
+    messages = mailbox.to(user.email)
+    assert [m["Subject"] for m in messages] == ["New sign-in to your account"] * 2
+    assert messages[0]["List-Unsubscribe"] is None  # security mail cannot be switched off
+    assert _count(app, user_id=user.id, kind="new_sign_in") == 2
