@@ -20,6 +20,7 @@ from app.accounts.models import User
 from app.accounts.permissions import Role
 from app.admin.models import AppSetting, AppSettingChange, AuditEntry
 from app.catalog import review
+from app.catalog.listeners import mark_catalog_changed
 from app.catalog.models import Product, ProductStatus
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
@@ -275,6 +276,8 @@ def change_setting(actor: User, key: str, raw: str, reason: str, ip: str = "") -
     row.updated_by_id = actor.id
     change = AppSettingChange(key=key, before=before, after=value, actor_id=actor.id, reason=reason)
     db.session.add(change)
+    if key == "featured_limit":
+        mark_catalog_changed(db.session())  # the cached home page shows featured products
     record_audit(
         actor,
         "setting.changed",

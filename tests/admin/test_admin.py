@@ -364,3 +364,28 @@ def test_jobs_page_counts_and_retries_failed_jobs(app, client, login_as):
         client.post(f"/admin/jobs/default/{job_id}/retry", data={"csrf_token": token}).status_code
         == 404
     )
+
+
+def test_the_featured_limit_setting_applies_to_the_cached_home_page(
+    app, client, login_as, make_user
+):
+    login_as("admin")
+    token = csrf_token(client, "/admin/products")
+    for title in ("Alpha feature", "Beta feature"):
+        product_id = create_product(app, make_user, title)
+        client.post(
+            f"/admin/products/{product_id}/featured", data={"featured": "1", "csrf_token": token}
+        )
+
+    def featured() -> str:
+        page = client.get("/").text
+        return page.split('id="h-featured"', 1)[1].split("</section>", 1)[0]
+
+    assert "Alpha feature" in featured() and "Beta feature" in featured()
+    response = client.post(
+        "/admin/settings/featured_limit",
+        data={"value": "1", "reason": "Tidier", "csrf_token": token},
+    )
+    assert response.status_code == 303
+    shown = featured()
+    assert ("Alpha feature" in shown) != ("Beta feature" in shown)
