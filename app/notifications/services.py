@@ -259,6 +259,8 @@ def notify(
     notification and its email come together). Raises UnknownKind.
     """
     spec = kind_of(kind)
+    if not link.startswith("/") or link.startswith(("//", "/\\")):
+        link = ""  # links are paths on this site: never another site, never a script
     if event_id is not None:
         existing = db.session.scalar(
             select(Notification).where(

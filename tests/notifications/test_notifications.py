@@ -370,3 +370,11 @@ def test_a_sign_in_from_a_new_browser_is_mailed_to_the_owner(app, make_user, mai
     assert [m["Subject"] for m in messages] == ["New sign-in to your account"] * 2
     assert messages[0]["List-Unsubscribe"] is None  # security mail cannot be switched off
     assert _count(app, user_id=user.id, kind="new_sign_in") == 2
+
+
+@pytest.mark.parametrize("link", ["https://evil.example/", "//evil.example/", "javascript:x"])
+def test_links_are_paths_on_this_site_only(app, make_user, link):
+    user = make_user()
+    with app.app_context():
+        notice = services.notify(_user(app, user.id), "refund", "Refunded", link=link)
+        assert notice.link == ""
