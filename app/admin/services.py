@@ -662,7 +662,7 @@ def failed_jobs(queue_name: str = "", limit: int = 100) -> list[FailedJob]:
                     job.ended_at,
                 )
             )
-    found.sort(key=lambda job: job.ended_at or datetime.min, reverse=True)
+    found.sort(key=lambda job: job.ended_at.timestamp() if job.ended_at else 0.0, reverse=True)
     return found[:limit]
 
 
