@@ -378,3 +378,19 @@ def test_links_are_paths_on_this_site_only(app, make_user, link):
     with app.app_context():
         notice = services.notify(_user(app, user.id), "refund", "Refunded", link=link)
         assert notice.link == ""
+
+
+def test_the_digest_command_and_the_worker_chore_send_due_digests(app, make_user, mailbox):
+    from app.worker import Chores
+
+    user = make_user()
+    with app.app_context():
+        account = _user(app, user.id)
+        services.set_preferences(account, {"review_received": services.Choice(True, True)})
+        notice = services.notify(account, "review_received", "A review")
+        notice.created_at = utcnow() - timedelta(days=2)
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["notifications", "digest"])
+    assert result.output.strip() == "1 digests sent."
+    assert len(mailbox.to(user.email)) == 1
+    assert "daily digests" in [chore.name for chore in Chores(app).chores]
