@@ -136,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     from app.commerce.views import bp as commerce_bp
     from app.core.views import bp as core_bp
     from app.downloads.views import bp as downloads_bp
+    from app.notifications.views import bp as notifications_bp
     from app.search.views import bp as search_bp
     from app.vendors.views import bp as vendors_bp
 
@@ -149,6 +150,7 @@ def register_blueprints(app: Flask) -> None:
         downloads_bp,
         assets_bp,
         commerce_bp,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)
 

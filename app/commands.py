@@ -1,4 +1,5 @@
-"""Command-line tools: create-admin, seed, outbox sweep, worker; search and n8n groups."""
+"""Command-line tools: create-admin, seed, outbox sweep, notifications digest, worker; search
+and n8n groups."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_command)
     app.cli.add_command(outbox_group)
+    app.cli.add_command(notifications_group)
     app.cli.add_command(worker_command)
     app.cli.add_command(search_group)
     app.cli.add_command(n8n_group)
@@ -60,6 +62,20 @@ def seed_command() -> None:
     for line in seed():
         click.echo(line)
     dispatch_committed()
+
+
+@click.group("notifications")
+def notifications_group() -> None:
+    """Notifications."""
+
+
+@notifications_group.command("digest")
+@with_appcontext
+def notifications_digest_command() -> None:
+    """Send the daily digests that are due (the worker's chore does this on its own)."""
+    from app.notifications.services import send_due_digests
+
+    click.echo(f"{send_due_digests()} digests sent.")
 
 
 @click.group("outbox")

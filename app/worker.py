@@ -7,9 +7,9 @@
 - The chores thread (its own app context and session, so its own connection) replaces RQ's
   scheduler process and RQ's ten-minute maintenance: every second it enqueues due retries,
   every JOB_HEARTBEAT_SECONDS it requeues jobs whose worker died, and every
-  OUTBOX_SWEEP_SECONDS it sweeps the outbox, writes noted page views and sweeps product
-  versions (stuck scans requeued, orphan files deleted). Each chore outlives
-  any failure of Redis or the database, so retries run on time once Redis is back.
+  OUTBOX_SWEEP_SECONDS it sweeps the outbox, writes noted page views, sweeps product
+  versions (stuck scans requeued, orphan files deleted) and sends due digests. Each chore
+  outlives any failure of Redis or the database, so retries run on time once Redis is back.
 - RQ's worker quits on some Redis failures (a read timeout, a failed heartbeat); it is started
   again until it is asked to stop.
 """
@@ -119,6 +119,7 @@ class Chores:
     def __init__(self, app: Flask) -> None:
         from app.assets.services import sweep_versions
         from app.catalog import pageviews
+        from app.notifications.services import send_due_digests
         from app.outbox.services import sweep_outbox
 
         settings = app.config["APP_CONFIG"]
@@ -130,6 +131,8 @@ class Chores:
             Chore("outbox", float(settings.outbox_sweep_seconds), sweep_outbox),
             Chore("page views", float(settings.outbox_sweep_seconds), pageviews.flush),
             Chore("versions", float(settings.outbox_sweep_seconds), sweep_versions),
+            # An SMTP failure leaves the digest queued: the chore sends it on a later round.
+            Chore("daily digests", float(settings.outbox_sweep_seconds), send_due_digests),
         ]
         if connection is not None:  # without Redis there is no queue to look after
             self.chores[:0] = [

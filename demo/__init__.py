@@ -438,6 +438,50 @@ def seed() -> Iterator[str]:
     from demo.commerce import seed_commerce
 
     yield from seed_commerce(accounts[Role.CUSTOMER], accounts[Role.VENDOR])
+    yield from seed_notifications(accounts)
+
+
+# In-app notifications the demo accounts find in their bell (no email is sent for them).
+DEMO_NOTIFICATIONS: dict[Role, list[tuple[str, str, str, str]]] = {
+    Role.VENDOR: [
+        ("listing_decision", "Approved: your first listing", "It is live.", "/vendor/products"),
+        (
+            "sale_made",
+            "You made a sale",
+            "A buyer bought one of your workflows.",
+            "/vendor/products",
+        ),
+        ("review_received", "New review: 5 stars", "“Saved me a day of work.”", "/vendor/products"),
+    ],
+    Role.CUSTOMER: [
+        ("new_version", "A product you own has a new version", "", "/"),
+    ],
+}
+
+
+def seed_notifications(accounts: Mapping[Role, User]) -> Iterator[str]:
+    """A few unread notifications per demo account, once (keyed like events: demo-<role>-<n>)."""
+    from app.notifications.models import Notification
+
+    made = 0
+    for role, notices in DEMO_NOTIFICATIONS.items():
+        user = accounts[role]
+        for n, (kind, title, body, link) in enumerate(notices):
+            key = f"demo-{role.value}-{n}"
+            exists = db.session.scalar(
+                select(Notification.id).where(
+                    Notification.user_id == user.id, Notification.event_id == key
+                )
+            )
+            if exists is None:
+                db.session.add(
+                    Notification(
+                        user_id=user.id, kind=kind, title=title, body=body, link=link, event_id=key
+                    )
+                )
+                made += 1
+    db.session.commit()
+    yield f"notifications: {made} created"
 
 
 def seed_catalog(reviewer: User | None) -> Iterator[str]:

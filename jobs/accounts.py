@@ -1,5 +1,5 @@
-"""Jobs reacting to account events: verification, welcome, account-exists, reset and
-password-changed mail."""
+"""Jobs reacting to account events: verification, welcome, account-exists, reset,
+password-changed and new sign-in mail."""
 
 from app.accounts import services
 from app.outbox.models import Event
@@ -29,3 +29,8 @@ def send_password_reset_email(event: Event) -> None:
 @event_handler
 def send_password_changed_email(event: Event) -> None:
     services.send_password_changed_email(event.payload["user_id"])
+
+
+@event_handler
+def send_new_sign_in_email(event: Event) -> None:
+    services.send_new_sign_in_email(event.id, event.payload)

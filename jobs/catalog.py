@@ -8,19 +8,23 @@ from jobs import job
 
 @job
 def notify_listing_decision(event_id: str) -> bool:
-    """Email the vendor the outcome of a review of their listing (idempotent per event)."""
+    """Notify the vendor of the outcome of a review of their listing (idempotent per event)."""
     return deliver_once(
         event_id,
         "notify_listing_decision",
-        lambda event: notify_vendor_of_decision(int(event.payload["product_id"]), event.name),
+        lambda event: notify_vendor_of_decision(
+            int(event.payload["product_id"]), event.name, event.id
+        ),
     )
 
 
 @job
 def notify_vendor_decision(event_id: str) -> bool:
-    """Email an applicant whether their store was approved or declined."""
+    """Notify an applicant whether their store was approved or declined."""
     return deliver_once(
         event_id,
         "notify_vendor_decision",
-        lambda event: vendors.send_decision_email(int(event.payload["vendor_id"]), event.name),
+        lambda event: vendors.send_decision_email(
+            int(event.payload["vendor_id"]), event.name, event.id
+        ),
     )

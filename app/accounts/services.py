@@ -17,7 +17,7 @@ from app.accounts.permissions import Role
 from app.errors import DomainError
 from app.extensions import db
 from app.images import store_image
-from app.notifications.services import external_url, send_email
+from app.notifications.services import Email, external_url, notify, send_email, site_path
 from app.outbox.services import record_event
 from app.timeutil import utcnow
 
@@ -149,7 +149,18 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def record_login(user: User) -> None:
+def record_login(user: User, new_device: bool = False, ip: str = "", user_agent: str = "") -> None:
+    """Note a login. From a browser this account has not signed in on before (``new_device``,
+    decided by the view from its cookie) it records user.new_sign_in: the owner is emailed.
+    An account's very first login is not news to its owner."""
+    if new_device and user.last_login_at is not None:
+        record_event(
+            "user.new_sign_in",
+            user_id=user.id,
+            ip=ip[:45],
+            user_agent=user_agent[:200],
+            at=utcnow().isoformat(),
+        )
     user.last_login_at = utcnow()
 
 
@@ -350,3 +361,24 @@ def send_password_changed_email(user_id: int) -> None:
             user=user,
             link=external_url("accounts.forgot_GET"),
         )
+
+
+def send_new_sign_in_email(event_id: str, payload: dict) -> None:
+    """Tell an account's owner it signed in on a new browser (security mail: always sent)."""
+    user = _user(payload.get("user_id"))
+    if user is None or not user.is_active:
+        return
+    where = ", ".join(part for part in (payload.get("ip"), payload.get("user_agent")) if part)
+    notify(
+        user,
+        "new_sign_in",
+        "New sign-in to your account",
+        f"From {where or 'an unknown browser'}.",
+        site_path("accounts.password_GET"),
+        event_id=event_id,
+        email=Email(
+            subject="New sign-in to your account",
+            template="new_sign_in",
+            context={"where": where, "reset": external_url("accounts.forgot_GET")},
+        ),
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.accounts import services
 from app.accounts.forms import (
@@ -167,11 +168,51 @@ def login_POST():
     cart = SessionCart.from_session(session.get("cart"))  # the one thing a login keeps
     session.clear()  # a fresh session on login: nothing carried over (no fixation)
     login_user(user, remember=form.remember.data)
-    services.record_login(user)
+    seen = _seen_accounts()
+    services.record_login(
+        user,
+        new_device=user.id not in seen,
+        ip=request.remote_addr or "",
+        user_agent=request.user_agent.string,
+    )
     merge_session_cart(user, cart)
     db.session.commit()
     flash(f"Welcome back, {user.display_name}.", "success")
-    return redirect_to(safe_next(next_url, url_for("core.home")))
+    response = redirect_to(safe_next(next_url, url_for("core.home")))
+    _remember_account(response, [user.id, *(uid for uid in seen if uid != user.id)])
+    return response
+
+
+# Accounts that signed in on this browser before (signed; a new one is emailed about).
+SEEN_COOKIE = "am_seen"
+SEEN_MAX = 5
+SEEN_SECONDS = 60 * 60 * 24 * 400
+
+
+def _seen_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="seen-accounts")
+
+
+def _seen_accounts() -> list[int]:
+    raw = request.cookies.get(SEEN_COOKIE, "")
+    if not raw or len(raw) > 500:
+        return []
+    try:
+        data = _seen_serializer().loads(raw)
+    except BadSignature:
+        return []
+    return [uid for uid in data if isinstance(uid, int)] if isinstance(data, list) else []
+
+
+def _remember_account(response, user_ids: list[int]) -> None:
+    response.set_cookie(
+        SEEN_COOKIE,
+        _seen_serializer().dumps(user_ids[:SEEN_MAX]),
+        max_age=SEEN_SECONDS,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
 
 
 @bp.post("/logout")

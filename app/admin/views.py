@@ -1,19 +1,25 @@
-"""Admin pages: the moderation queue, vendor applications, the category tree, failed deliveries."""
+"""The admin panel: moderation, vendor applications, categories, failed deliveries, users,
+products, background jobs, run-time settings and the audit log. Every POST writes one audit row
+in the transaction it commits."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
+from redis.exceptions import RedisError
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
+from app.accounts.views import safe_next
+from app.admin import services as admin
+from app.admin.forms import ConfirmedReasonForm, ReasonForm, SettingForm
 from app.catalog import review
 from app.catalog.categories import category_choices, save_category
 from app.catalog.errors import ListingError
 from app.catalog.forms import CategoryForm, DecisionForm
 from app.catalog.models import Category
 from app.extensions import db
-from app.forms import id_arg, options
+from app.forms import id_arg, options, page_number
 from app.htmx import redirect_to, render
 from app.outbox import services as outbox
 from app.vendors import services as vendors
@@ -69,8 +75,13 @@ def decide_POST(product_id: int, action: str):
     if not form.validate_on_submit():
         return _review_page(product_id, form, 422)
     try:
-        review.transition(
-            current_user, product, action, form.reason_codes.data or [], form.note.data or ""
+        admin.decide_listing(
+            current_user,
+            product.id,
+            action,
+            form.reason_codes.data or [],
+            form.note.data or "",
+            ip=_ip(),
         )
     except ListingError as exc:
         db.session.rollback()
@@ -109,19 +120,38 @@ def vendor_POST(vendor_id: int, action: str):
         if not form.validate_on_submit():
             flash("Give a reason when you decline an application.", "error")
             return redirect_to(url_for("admin.vendors_GET"))
-        vendors.decline_vendor(current_user, vendor_id, form.reason.data)
+        admin.audited(
+            current_user,
+            "vendor.decline",
+            "vendor",
+            lambda profile: profile.id,
+            lambda: vendors.decline_vendor(current_user, vendor_id, form.reason.data),
+            reason=form.reason.data,
+            ip=_ip(),
+        )
         message = "Application declined."
     else:
         if not ConfirmForm().validate_on_submit():
             abort(400)
         if action == "approve":
-            vendors.approve_vendor(current_user, vendor_id)
             message = "Application approved: the store can list products."
         elif action in {"verify", "unverify"}:
-            vendors.set_verified(current_user, vendor_id, action == "verify")
             message = "Verified badge updated."
         else:
             abort(404)
+        admin.audited(
+            current_user,
+            f"vendor.{action}",
+            "vendor",
+            lambda profile: profile.id,
+            lambda: (
+                vendors.approve_vendor(current_user, vendor_id)
+                if action == "approve"
+                else vendors.set_verified(current_user, vendor_id, action == "verify")
+            ),
+            ip=_ip(),
+            after=lambda profile: {"status": profile.status, "verified": profile.is_verified},
+        )
     db.session.commit()
     flash(message, "success")
     return redirect_to(url_for("admin.vendors_GET", status=request.args.get("status", "pending")))
@@ -181,13 +211,21 @@ def _save_category(category: Category | None):
     if not form.validate_on_submit():
         return _categories_page(form, 422, category)
     try:
-        save_category(
+        admin.audited(
             current_user,
-            form.name.data,
-            form.parent_id.data or None,
-            form.description.data or "",
-            form.position.data or 0,
-            category,
+            "category.save",
+            "category",
+            lambda saved: saved.id,
+            lambda: save_category(
+                current_user,
+                form.name.data,
+                form.parent_id.data or None,
+                form.description.data or "",
+                form.position.data or 0,
+                category,
+            ),
+            ip=_ip(),
+            after=lambda saved: {"name": saved.name, "parent_id": saved.parent_id},
         )
     except ListingError as exc:
         db.session.rollback()
@@ -214,7 +252,260 @@ def deliveries_GET():
 def delivery_retry_POST(delivery_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    delivery = outbox.retry_delivery(current_user, delivery_id)
+    delivery = admin.audited(
+        current_user,
+        "delivery.retry",
+        "delivery",
+        lambda row: row.id,
+        lambda: outbox.retry_delivery(current_user, delivery_id),
+        ip=_ip(),
+        after=lambda row: {"handler": row.handler, "event": row.event.name},
+    )
     db.session.commit()
     flash(f"Sent again: {delivery.handler} for {delivery.event.name}.", "success")
     return redirect_to(url_for("admin.deliveries_GET"))
+
+
+# --- the panel's home, users, products, jobs, settings, audit log ---------------------------
+
+
+def _ip() -> str:
+    return request.remote_addr or ""
+
+
+def _list_args() -> admin.ListArgs:
+    args = request.args
+    return admin.ListArgs(
+        q=(args.get("q") or "").strip()[:100],
+        filter=(args.get("filter") or "").strip()[:32],
+        sort=(args.get("sort") or "").strip()[:32],
+        descending=args.get("dir", "desc") != "asc",
+        page=page_number(args),
+    )
+
+
+@bp.get("")
+@permission_required(Permission.MODERATE)
+def index_GET():
+    return render(
+        "admin/index.html",
+        queue=review.moderation_queue(),
+        deliveries=outbox.delivery_counts(),
+        pending_vendors=len(vendors.applications("pending")),
+        recent=admin.audit_log(admin.ListArgs()).items[:10],
+    )
+
+
+@bp.get("/users")
+@permission_required(Permission.MANAGE_USERS)
+def users_GET():
+    args = _list_args()
+    return render(
+        "admin/users.html",
+        "results",
+        page=admin.list_users(args),
+        args=args,
+        filters=admin.USER_FILTERS,
+        sorts=admin.USER_SORTS,
+    )
+
+
+def _user_page(user_id: int, forms: dict | None = None, status: int = 200):
+    user = admin.get_user(user_id)
+    forms = forms or {}
+    return render(
+        "admin/user.html",
+        status=status,
+        user=user,
+        store=vendors.application_of(user),
+        role_form=_ids(forms.get("role") or ReasonForm(formdata=None), "role"),
+        disable_form=_ids(forms.get("disable") or ConfirmedReasonForm(formdata=None), "disable"),
+        reactivate_form=_ids(
+            forms.get("reactivate") or ConfirmedReasonForm(formdata=None), "reactivate"
+        ),
+        history=admin.audit_log(admin.ListArgs(q=f"user:{user.id}")).items,
+    )
+
+
+def _ids(form, prefix: str):
+    """Distinct element ids for forms that share field names on one page (labels point at
+    their own field); the names posted stay the same."""
+    for item in form:
+        if item.type != "CSRFTokenField":
+            item.id = f"{prefix}-{item.name}"
+            item.label.field_id = item.id
+    return form
+
+
+@bp.get("/users/<id:user_id>")
+@permission_required(Permission.MANAGE_USERS)
+def user_GET(user_id: int):
+    return _user_page(user_id)
+
+
+USER_MESSAGES = {
+    "grant_vendor": "Vendor role granted.",
+    "revoke_vendor": "Vendor role revoked; their live listings are suspended.",
+    "grant_admin": "Admin role granted.",
+    "revoke_admin": "Admin role revoked.",
+    "suspend": "Account suspended: its sessions have ended.",
+    "ban": "Account banned: its sessions have ended and its live listings are suspended.",
+    "reactivate": "Account reactivated.",
+}
+
+
+@bp.post("/users/<id:user_id>/<action>")
+@permission_required(Permission.MANAGE_USERS)
+def user_action_POST(user_id: int, action: str):
+    if action not in USER_MESSAGES:
+        abort(404)
+    if action in admin.ROLE_ACTIONS:
+        form = ReasonForm()
+        if not form.validate_on_submit():
+            return _user_page(user_id, {"role": form}, 422)
+        admin.change_role(current_user, user_id, action, form.reason.data, ip=_ip())
+    else:
+        form = ConfirmedReasonForm()
+        key = "reactivate" if action == "reactivate" else "disable"
+        if not form.validate_on_submit():
+            return _user_page(user_id, {key: form}, 422)
+        if action == "reactivate":
+            admin.reactivate_user(current_user, user_id, form.reason.data, ip=_ip())
+        else:
+            kind = "banned" if action == "ban" else "suspended"
+            admin.disable_user(current_user, user_id, kind, form.reason.data, ip=_ip())
+    db.session.commit()
+    flash(USER_MESSAGES[action], "success")
+    return redirect_to(url_for("admin.user_GET", user_id=user_id))
+
+
+@bp.get("/products")
+@permission_required(Permission.MODERATE)
+def products_GET():
+    args = _list_args()
+    return render(
+        "admin/products.html",
+        "results",
+        page=admin.list_products(args),
+        args=args,
+        filters=admin.PRODUCT_FILTERS,
+        sorts=admin.PRODUCT_SORTS,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/products/<id:product_id>/featured")
+@permission_required(Permission.MODERATE)
+def product_featured_POST(product_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    featured = request.form.get("featured") == "1"
+    admin.set_featured(current_user, product_id, featured, ip=_ip())
+    db.session.commit()
+    flash("Featured on the home page." if featured else "No longer featured.", "success")
+    return redirect_to(safe_next(request.form.get("next"), url_for("admin.products_GET")))
+
+
+@bp.get("/jobs")
+@permission_required(Permission.CONFIGURE)
+def jobs_GET():
+    queue = request.args.get("queue", "")
+    try:
+        counts, failed, problem = admin.queue_counts(), admin.failed_jobs(queue), None
+    except admin.JobsUnavailable as exc:
+        counts, failed, problem = [], [], exc.message
+    except RedisError:
+        counts, failed, problem = [], [], "Redis does not answer: the queues cannot be read now."
+    return render(
+        "admin/jobs.html",
+        counts=counts,
+        failed=failed,
+        problem=problem,
+        shown=queue,
+        confirm=ConfirmForm(),
+        delete_forms=[
+            _ids(ConfirmedReasonForm(formdata=None), f"delete-{n}") for n in range(len(failed))
+        ],
+    )
+
+
+@bp.post("/jobs/<queue>/<job_id>/retry")
+@permission_required(Permission.CONFIGURE)
+def job_retry_POST(queue: str, job_id: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    admin.retry_job(current_user, queue, job_id, ip=_ip())
+    db.session.commit()
+    flash("The job is back on its queue.", "success")
+    return redirect_to(url_for("admin.jobs_GET", queue=queue))
+
+
+@bp.post("/jobs/<queue>/<job_id>/delete")
+@permission_required(Permission.CONFIGURE)
+def job_delete_POST(queue: str, job_id: str):
+    form = ConfirmedReasonForm()
+    if not form.validate_on_submit():
+        flash("Give a reason and tick the box to delete a job.", "error")
+        return redirect_to(url_for("admin.jobs_GET", queue=queue))
+    admin.delete_job(current_user, queue, job_id, form.reason.data, ip=_ip())
+    db.session.commit()
+    flash("The job is deleted.", "success")
+    return redirect_to(url_for("admin.jobs_GET", queue=queue))
+
+
+def _settings_page(forms: dict | None = None, status: int = 200):
+    forms = forms or {}
+    return render(
+        "admin/settings.html",
+        status=status,
+        settings=admin.all_settings(),
+        forms={
+            key: _ids(forms.get(key) or SettingForm(formdata=None), f"setting-{key}")
+            for key in admin.SETTINGS
+        },
+        history=admin.setting_history(),
+    )
+
+
+@bp.get("/settings")
+@permission_required(Permission.CONFIGURE)
+def settings_GET():
+    return _settings_page()
+
+
+@bp.post("/settings/<key>")
+@permission_required(Permission.CONFIGURE)
+def setting_POST(key: str):
+    spec = admin.SETTINGS.get(key)
+    if spec is None:
+        abort(404)
+    form = SettingForm()
+    valid = form.validate_on_submit()
+    if valid and spec.money and not form.confirm.data:
+        form.confirm.errors = ["This changes what vendors are paid: tick the box to confirm."]
+        valid = False
+    if not valid:
+        return _settings_page({key: form}, 422)
+    try:
+        admin.change_setting(current_user, key, form.value.data, form.reason.data, ip=_ip())
+    except admin.InvalidSetting as exc:
+        db.session.rollback()
+        form.value.errors = [exc.message]
+        return _settings_page({key: form}, 422)
+    db.session.commit()
+    flash(f"{spec.label} changed.", "success")
+    return redirect_to(url_for("admin.settings_GET"))
+
+
+@bp.get("/audit")
+@permission_required(Permission.MANAGE_USERS)
+def audit_GET():
+    args = _list_args()
+    return render(
+        "admin/audit.html",
+        "results",
+        page=admin.audit_log(args),
+        args=args,
+        actions=admin.audit_actions(),
+        sorts=admin.AUDIT_SORTS,
+    )

@@ -35,6 +35,12 @@ def register_listeners() -> None:
             event.listen(Session, name, listener)
 
 
+def mark_catalog_changed(session: Session) -> None:
+    """Expire the cached pages when ``session`` commits (for a change they show that is not
+    a catalog row, e.g. the featured-products setting)."""
+    session.info[_CHANGED] = True
+
+
 def _changes_content(obj: Any) -> bool:
     if isinstance(obj, Product):
         state = sa_inspect(obj)

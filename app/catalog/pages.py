@@ -200,7 +200,11 @@ def home_page() -> Markup:
 
 
 def _build_home_sections() -> Markup:
-    sections: dict[str, list[Product]] = queries.home_sections()
+    from app.admin.services import get_setting  # admin builds on the catalog, not the reverse
+
+    sections: dict[str, list[Product]] = queries.home_sections(
+        featured_limit=get_setting("featured_limit")
+    )
     return _markup(
         render_template(
             "core/_home_sections.html", sections=sections, categories=queries.top_categories()

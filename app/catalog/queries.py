@@ -59,8 +59,9 @@ def public_product(slug: str) -> tuple[Product, list[str]]:
     return product, sorted(joined.split(TAG_SEPARATOR), key=str.lower) if joined else []
 
 
-def home_sections(limit: int = 8) -> dict[str, list[Product]]:
-    """Featured, new and popular products; each product in the first section it fits only."""
+def home_sections(limit: int = 8, featured_limit: int | None = None) -> dict[str, list[Product]]:
+    """Featured (at most ``featured_limit``, default ``limit``), new and popular products; each
+    product in the first section it fits only."""
     shown: list[int] = []
     sections: dict[str, list[Product]] = {}
     for name, query in (
@@ -70,7 +71,8 @@ def home_sections(limit: int = 8) -> dict[str, list[Product]]:
     ):
         if shown:
             query = query.where(Product.id.not_in(shown))
-        sections[name] = list(db.session.scalars(query.limit(limit)))
+        size = featured_limit if name == "featured" and featured_limit is not None else limit
+        sections[name] = list(db.session.scalars(query.limit(size)))
         shown += [product.id for product in sections[name]]
     return sections
 

@@ -42,7 +42,7 @@ from app.catalog.models import (
 from app.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.money import format_money
-from app.notifications.services import external_url, send_email
+from app.notifications.services import Email, notify, site_path
 from app.outbox.services import record_event
 from app.timeutil import utcnow
 
@@ -341,23 +341,36 @@ def latest_feedback(product: Product) -> ProductTransition | None:
     )
 
 
-def notify_vendor_of_decision(product_id: int, event_name: str) -> None:
-    """Email the vendor the outcome of a review (job handler for the product.* events)."""
+def notify_vendor_of_decision(
+    product_id: int, event_name: str, event_id: str | None = None
+) -> None:
+    """Notify the vendor of the outcome of a review, in the app and by email as they chose
+    (job handler for the product.* events; idempotent per ``event_id``)."""
     product = db.session.get(Product, product_id)
     if product is None:
         return
     feedback = latest_feedback(product) if event_name != "product.approved" else None
     reasons = [REASON_CODES[c] for c in (feedback.reason_codes if feedback else [])]
-    link = external_url("catalog.manage_GET", product_id=product.id)
-    send_email(
-        to=product.vendor.support_email or product.vendor.user.email,
-        subject=DECISION_SUBJECTS[event_name].format(title=product.title),
-        template="listing_decision",
-        product=product,
-        event_name=event_name,
-        reasons=reasons,
-        note=feedback.note if feedback else "",
-        link=link,
+    subject = DECISION_SUBJECTS[event_name].format(title=product.title)
+    note = feedback.note if feedback else ""
+    notify(
+        product.vendor.user,
+        "listing_decision",
+        subject,
+        "\n".join([*reasons, note]).strip(),
+        site_path("catalog.manage_GET", product_id=product.id),
+        event_id=event_id,
+        email=Email(
+            subject=subject,
+            template="listing_decision",
+            context={
+                "product": product,
+                "event_name": event_name,
+                "reasons": reasons,
+                "note": note,
+            },
+            to=product.vendor.support_email or product.vendor.user.email,
+        ),
     )
 
 

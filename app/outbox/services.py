@@ -46,6 +46,7 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "user.verified": [("default", "jobs.accounts.send_welcome_email")],
     "password.reset_requested": [("default", "jobs.accounts.send_password_reset_email")],
     "password.changed": [("default", "jobs.accounts.send_password_changed_email")],
+    "user.new_sign_in": [("default", "jobs.accounts.send_new_sign_in_email")],
     "vendor.approved": [("default", "jobs.catalog.notify_vendor_decision")],
     "vendor.declined": [("default", "jobs.catalog.notify_vendor_decision")],
     "category.changed": [("search", "jobs.search.reindex_all")],
@@ -62,6 +63,8 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "license.issued": [],
     "order.refunded": [],
     "order.refund_needed": [("default", "jobs.commerce.refund_unfulfilled_order")],
+    # Any domain notifies someone with app.notifications.services.notify_later (one line).
+    "notification.requested": [("default", "jobs.notifications.deliver_notification")],
     # Review decisions email the vendor; those that can change what is public also reindex.
     "product.changes_requested": [_NOTIFY_VENDOR],
     **{

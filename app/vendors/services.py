@@ -10,7 +10,7 @@ from app.accounts.models import User
 from app.accounts.permissions import Permission, Role, refusal
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
-from app.notifications.services import external_url, send_email
+from app.notifications.services import Email, notify, site_path
 from app.outbox.services import record_event
 from app.timeutil import utcnow
 from app.vendors.models import VendorProfile, VendorStatus
@@ -135,17 +135,24 @@ def applications(status: str | None = None) -> list[VendorProfile]:
     return list(db.session.scalars(query))
 
 
-def send_decision_email(vendor_id: int, event_name: str) -> None:
-    """Email an applicant the decision on their store (job handler for vendor.* events)."""
+def send_decision_email(vendor_id: int, event_name: str, event_id: str | None = None) -> None:
+    """Notify an applicant of the decision on their store, in the app and by email (job
+    handler for vendor.* events; essential mail, idempotent per ``event_id``)."""
     profile = db.session.get(VendorProfile, vendor_id)
     if profile is None:
         return
     approved = event_name == "vendor.approved"
-    send_email(
-        profile.user.email,
-        "Your store is approved" if approved else "About your application to sell",
+    subject = "Your store is approved" if approved else "About your application to sell"
+    notify(
+        profile.user,
         "vendor_decision",
-        profile=profile,
-        approved=approved,
-        link=external_url("catalog.dashboard_GET" if approved else "vendors.apply_GET"),
+        subject,
+        "" if approved else profile.decline_reason,
+        site_path("catalog.dashboard_GET" if approved else "vendors.apply_GET"),
+        event_id=event_id,
+        email=Email(
+            subject=subject,
+            template="vendor_decision",
+            context={"profile": profile, "approved": approved},
+        ),
     )

@@ -1,4 +1,4 @@
-"""Access rules for the admin's failed-deliveries page (see tests/test_access.py)."""
+"""Access rules for the admin panel (see tests/test_access.py)."""
 
 from app.extensions import db
 from app.outbox.models import Event, EventDelivery
@@ -30,7 +30,46 @@ def admin_delivery_retry_POST(app, make_user):
     return f"/admin/deliveries/{failed_delivery(app)}/retry"
 
 
+def admin_user_GET(app, make_user):
+    return f"/admin/users/{make_user().id}"
+
+
+def admin_user_action_POST(app, make_user):
+    # Without a reason and the confirmation the form is refused.
+    return f"/admin/users/{make_user().id}/ban"
+
+
+def admin_product_featured_POST(app, make_user):
+    from tests.catalog.factories import create_product
+
+    return f"/admin/products/{create_product(app, make_user)}/featured"
+
+
+ADMIN = _statuses(302, 403, 403, 200)
+
 RULES = [
+    ("GET", "/admin", ADMIN),
+    ("GET", "/admin/users", ADMIN),
+    ("GET", "/admin/users?q=x&filter=banned&sort=email&dir=asc&page=3", ADMIN),
+    ("GET", admin_user_GET, ADMIN),
+    ("GET", "/admin/users/999999", _statuses(302, 403, 403, 404)),
+    ("POST", admin_user_action_POST, _statuses(302, 403, 403, 422)),
+    ("POST", "/admin/users/999999/suspend", _statuses(302, 403, 403, 404)),
+    ("POST", "/admin/users/1/explode", _statuses(302, 403, 403, 404)),
+    ("GET", "/admin/products", ADMIN),
+    ("GET", "/admin/products?filter=suspended&sort=title", ADMIN),
+    ("POST", admin_product_featured_POST, _statuses(302, 403, 403, 303)),
+    ("POST", "/admin/products/999999/featured", _statuses(302, 403, 403, 404)),
+    ("GET", "/admin/jobs", ADMIN),
+    ("GET", "/admin/jobs?queue=default", ADMIN),
+    ("POST", "/admin/jobs/default/no-such-job/retry", _statuses(302, 403, 403, 404)),
+    ("POST", "/admin/jobs/nope/no-such-job/retry", _statuses(302, 403, 403, 404)),
+    ("POST", "/admin/jobs/default/no-such-job/delete", _statuses(302, 403, 403, 303)),
+    ("GET", "/admin/settings", ADMIN),
+    ("POST", "/admin/settings/featured_limit", _statuses(302, 403, 403, 422)),
+    ("POST", "/admin/settings/no_such_setting", _statuses(302, 403, 403, 404)),
+    ("GET", "/admin/audit", ADMIN),
+    ("GET", "/admin/audit?q=user:1&filter=user.&sort=action&dir=asc", ADMIN),
     ("GET", "/admin/deliveries", _statuses(302, 403, 403, 200)),
     ("POST", admin_delivery_retry_POST, _statuses(302, 403, 403, 303)),
     ("POST", "/admin/deliveries/999999/retry", _statuses(302, 403, 403, 404)),

@@ -52,8 +52,10 @@ def test_seed_twice_creates_the_catalog_once(app):
     assert f"products: {len(PRODUCTS)} created, 0 existing" in first
     with app.app_context():
         after_first = _counts()
+    assert "notifications: 4 created" in first
     second = _seed(app)
     assert "products: 0 created" in second
+    assert "notifications: 0 created" in second
     with app.app_context():
         assert _counts() == after_first
         products = list(db.session.scalars(select(Product)))
