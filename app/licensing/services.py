@@ -103,10 +103,15 @@ def find_licence(key: str, product: str | int | None = None, lock: bool = False)
         canonical = normalise_key(key)
     except InvalidKey as exc:
         raise LicenceKeyInvalid(str(exc)) from exc
-    query = select(Licence).where(Licence.key == canonical)
+    # One query: the licence, its product (the slug check) and its activations (the count).
+    query = (
+        select(Licence)
+        .where(Licence.key == canonical)
+        .options(joinedload(Licence.product), joinedload(Licence.activations))
+    )
     if lock:
-        query = query.with_for_update()
-    licence = db.session.scalar(query)
+        query = query.with_for_update(of=Licence)  # not the outer-joined rows
+    licence = db.session.scalars(query).unique().one_or_none()
     if licence is None or (product is not None and not _is_product(licence, product)):
         raise LicenceNotFound()
     return licence
