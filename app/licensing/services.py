@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
@@ -91,7 +91,15 @@ def active_activations(licence: Licence) -> list[LicenceActivation]:
     return [a for a in licence.activations if a.deactivated_at is None]
 
 
-def find_licence(key: str, product: str | int | None = None, lock: bool = False) -> Licence:
+def canonical_key(key: str) -> str:
+    """``key`` as stored; raises LicenceKeyInvalid for a wrong shape or checksum."""
+    try:
+        return normalise_key(key)
+    except InvalidKey as exc:
+        raise LicenceKeyInvalid(str(exc)) from exc
+
+
+def find_licence(key: str, product: str | int | None = None) -> Licence:
     """The licence with ``key`` (as typed), for ``product`` (its slug or id) when given.
 
     The key is normalised and looked up through its unique index: the database compares it,
@@ -99,22 +107,32 @@ def find_licence(key: str, product: str | int | None = None, lock: bool = False)
     LicenceKeyInvalid (wrong shape or checksum) and LicenceNotFound (unknown key, or a key
     for another product).
     """
-    try:
-        canonical = normalise_key(key)
-    except InvalidKey as exc:
-        raise LicenceKeyInvalid(str(exc)) from exc
     # One query: the licence, its product (the slug check) and its activations (the count).
-    query = (
-        select(Licence)
-        .where(Licence.key == canonical)
-        .options(joinedload(Licence.product), joinedload(Licence.activations))
+    licence = (
+        db.session.scalars(
+            select(Licence)
+            .where(Licence.key == canonical_key(key))
+            .options(joinedload(Licence.product), joinedload(Licence.activations))
+        )
+        .unique()
+        .one_or_none()
     )
-    if lock:
-        query = query.with_for_update(of=Licence)  # not the outer-joined rows
-    licence = db.session.scalars(query).unique().one_or_none()
     if licence is None or (product is not None and not _is_product(licence, product)):
         raise LicenceNotFound()
     return licence
+
+
+def _lock_licence(key: str, now: datetime) -> None:
+    """Take the licence's write lock before its activations are read: the row lock on
+    PostgreSQL (the next statement sees every activation committed before it), the database's
+    write lock on SQLite. Two instances racing for the last place then count one after the
+    other. A wrong key changes no row and is refused by the look-up that follows."""
+    db.session.execute(
+        update(Licence)
+        .where(Licence.key == canonical_key(key))
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _is_product(licence: Licence, product: str | int) -> bool:
@@ -146,12 +164,13 @@ def activate_instance(
     """Activate the licence on ``instance_id``, up to its max_activations.
 
     Activating an instance already active changes nothing but its last-seen time; one freed
-    earlier is active again. The licence row is locked (PostgreSQL) while the activations are
-    counted, so two instances racing for the last place cannot both get it. Raises
+    earlier is active again. The licence is locked while its activations are counted, so two
+    instances racing for the last place cannot both get it. Raises
     LicenceKeyInvalid, LicenceNotFound, LicenceNotUsable and ActivationLimitReached.
     """
     now = now or utcnow()
-    licence = find_licence(key, product, lock=True)
+    _lock_licence(key, now)
+    licence = find_licence(key, product)
     require_usable(licence, now)
     existing = next((a for a in licence.activations if a.instance_id == instance_id), None)
     if existing is not None and existing.deactivated_at is None:
@@ -175,7 +194,9 @@ def deactivate_instance(key: str, instance_id: str, now: datetime | None = None)
 
     Raises LicenceKeyInvalid, LicenceNotFound and ActivationNotFound.
     """
-    licence = find_licence(key, lock=True)
+    now = now or utcnow()
+    _lock_licence(key, now)
+    licence = find_licence(key)
     activation = next(
         (
             a
@@ -186,7 +207,7 @@ def deactivate_instance(key: str, instance_id: str, now: datetime | None = None)
     )
     if activation is None:
         raise ActivationNotFound()
-    activation.deactivated_at = now or utcnow()
+    activation.deactivated_at = now
     return licence
 
 
