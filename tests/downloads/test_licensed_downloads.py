@@ -5,6 +5,7 @@ S3 presigned URL with attachment disposition (moto)."""
 from __future__ import annotations
 
 import io
+import threading
 import time
 import urllib.request
 import uuid
@@ -17,9 +18,10 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from app import create_app
+from app.accounts.models import User
 from app.catalog.models import Product
 from app.downloads.models import DownloadLog
-from app.downloads.services import LicensedLinkSigner
+from app.downloads.services import DownloadLimitReached, LicensedLinkSigner, start_download
 from app.extensions import db
 from app.licensing.models import Licence
 from app.outbox.models import Event
@@ -206,3 +208,33 @@ def test_s3_hands_out_a_presigned_attachment_link_of_five_minutes(s3_app):
         (log,) = db.session.scalars(select(DownloadLog)).all()
         assert log.bytes == len(data) and log.user_id == buyer.id
     assert _click(client, made.id).status_code == 409  # its one download is used
+
+
+def test_clicks_racing_for_the_last_download_get_one(app, make_user):
+    buyer = make_user("customer")
+    made = create_licence(app, make_user, buyer=buyer, max_downloads=1)
+    _with_file(app, made.product_id, 100)
+    barrier = threading.Barrier(6)
+    outcomes: list[str] = []
+
+    def click() -> None:
+        with app.test_request_context():
+            user = db.session.get(User, buyer.id)
+            barrier.wait()
+            try:
+                start_download(user, made.id, app.config["SECRET_KEY"])
+                db.session.commit()
+                outcomes.append("link")
+            except DownloadLimitReached:
+                db.session.rollback()
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=click) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["link"] + ["refused"] * 5
+    with app.app_context():
+        assert len(db.session.scalars(select(DownloadLog)).all()) == 1
+        assert db.session.get(Licence, made.id).download_count == 1
