@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
@@ -91,6 +91,15 @@ def active_activations(licence: Licence) -> list[LicenceActivation]:
     return [a for a in licence.activations if a.deactivated_at is None]
 
 
+# One query: the licence, its product (the slug check) and its activations (the count). Built
+# once: making the statement costs more than running it (the licence API's hot path).
+_BY_KEY = (
+    select(Licence)
+    .where(Licence.key == bindparam("key"))
+    .options(joinedload(Licence.product), joinedload(Licence.activations))
+)
+
+
 def canonical_key(key: str) -> str:
     """``key`` as stored; raises LicenceKeyInvalid for a wrong shape or checksum."""
     try:
@@ -107,16 +116,7 @@ def find_licence(key: str, product: str | int | None = None) -> Licence:
     LicenceKeyInvalid (wrong shape or checksum) and LicenceNotFound (unknown key, or a key
     for another product).
     """
-    # One query: the licence, its product (the slug check) and its activations (the count).
-    licence = (
-        db.session.scalars(
-            select(Licence)
-            .where(Licence.key == canonical_key(key))
-            .options(joinedload(Licence.product), joinedload(Licence.activations))
-        )
-        .unique()
-        .one_or_none()
-    )
+    licence = db.session.scalars(_BY_KEY, {"key": canonical_key(key)}).unique().one_or_none()
     if licence is None or (product is not None and not _is_product(licence, product)):
         raise LicenceNotFound()
     return licence
