@@ -17,7 +17,7 @@ from app.catalog.models import Product
 from app.commerce.models import Subscription
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
-from app.licensing.keys import InvalidKey, normalise_key
+from app.licensing.keys import InvalidKey, is_well_formed, normalise_key
 from app.licensing.models import Licence, LicenceActivation, LicenceStatus
 from app.outbox.services import record_event
 from app.pagination import Page, paginate
@@ -329,7 +329,8 @@ def vendor_licences(user: User, q: str = "", page: int = 1) -> Page:
     q = q.strip()[:100]
     if q:
         pattern = _like(q)
-        key_pattern = _like(q.upper())
+        # A whole key as typed (any case, spaces, no dashes) is found by its stored form.
+        key_pattern = _like(normalise_key(q) if is_well_formed(q) else q.upper())
         query = query.where(
             or_(
                 Licence.key.like(key_pattern, escape="\\"),

@@ -45,6 +45,9 @@ def test_search_by_key_email_or_title_and_pages(app, client, make_user):
     others = [create_licence(app, make_user, product_id=product_id) for _ in range(3)]
     by_key = client.get(f"/vendor/licences?q={first.key[4:15].lower()}").get_data(as_text=True)
     assert first.key in by_key and all(o.key not in by_key for o in others)
+    typed = first.key.lower().replace("-", " ")
+    by_typed_key = client.get("/vendor/licences", query_string={"q": typed}).get_data(as_text=True)
+    assert first.key in by_typed_key and "1 key matching" in by_typed_key
     by_email = client.get("/vendor/licences?q=ADA@").get_data(as_text=True)
     assert first.key in by_email and "1 key matching" in by_email
     by_title = client.get("/vendor/licences?q=agent").get_data(as_text=True)
