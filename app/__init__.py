@@ -131,11 +131,14 @@ def register_session_teardown(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
+    from app.api.views import bp as api_bp
     from app.assets.views import bp as assets_bp
     from app.catalog.views import bp as catalog_bp
     from app.commerce.views import bp as commerce_bp
     from app.core.views import bp as core_bp
     from app.downloads.views import bp as downloads_bp
+    from app.extensions import csrf
+    from app.licensing.views import bp as licensing_bp
     from app.notifications.views import bp as notifications_bp
     from app.search.views import bp as search_bp
     from app.vendors.views import bp as vendors_bp
@@ -151,8 +154,12 @@ def register_blueprints(app: Flask) -> None:
         assets_bp,
         commerce_bp,
         notifications_bp,
+        licensing_bp,
+        api_bp,
     ):
         app.register_blueprint(blueprint)
+    # The JSON API reads no cookie (a licence key is its credential), so no CSRF token.
+    csrf.exempt(api_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

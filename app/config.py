@@ -255,6 +255,7 @@ class Config:
     search_index_dir: str
     search_refresh_seconds: float
     search_rate_limit: str
+    licence_api_rate_limit: str
     ratelimit_storage_uri: str
     max_upload_bytes: int
     clamd_socket: str | None
@@ -372,6 +373,8 @@ class Config:
                 env, "SEARCH_REFRESH_SECONDS", 0.0 if app_env == "test" else 1.0
             ),
             search_rate_limit=env.get("SEARCH_RATE_LIMIT") or "120 per minute; 1200 per hour",
+            licence_api_rate_limit=env.get("LICENCE_API_RATE_LIMIT")
+            or "300 per minute; 5000 per hour",
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 16 * 1024 * 1024),
             clamd_socket=env.get("CLAMD_SOCKET") or None,

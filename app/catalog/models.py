@@ -213,6 +213,7 @@ class Product(db.Model):
     is_featured: Mapped[bool] = mapped_column(Boolean, default=False)
     view_count: Mapped[int] = mapped_column(Integer, default=0)
     sales_count: Mapped[int] = mapped_column(Integer, default=0)
+    download_count: Mapped[int] = mapped_column(Integer, default=0)  # kept by downloads
     # Indexed only after status (every list filters on it): each counter update moves it.
     popularity: Mapped[int] = mapped_column(Integer, default=0)
     rating_avg: Mapped[float] = mapped_column(Float, default=0.0)

@@ -1,16 +1,28 @@
-"""Issuing and revoking licences (the licence API, library and downloads build on these)."""
+"""Licences: issuing and revoking them (fulfilment, refunds, subscriptions), the licence API's
+checks (validate, activate, deactivate), the buyer's library and activations, and the vendor's
+list of issued keys with disable and re-enable."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm import joinedload
 
+from app.accounts.models import User
+from app.catalog.listings import require_vendor
 from app.catalog.models import Product
+from app.commerce.models import Subscription
+from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
-from app.licensing.keys import generate_key
-from app.licensing.models import Licence, LicenceKind, LicenceStatus
-from app.timeutil import utcnow
+from app.licensing.keys import InvalidKey, generate_key, is_well_formed, normalise_key
+from app.licensing.models import Licence, LicenceActivation, LicenceKind, LicenceStatus
+from app.outbox.services import record_event
+from app.pagination import Page, paginate
+from app.timeutil import as_utc, utcnow
 
 # Limits every licence starts with (None: unlimited); a listing cannot set them yet.
 DEFAULT_MAX_ACTIVATIONS = 3
@@ -110,3 +122,360 @@ def owned_product_ids(user_id: int, product_ids: list[int]) -> set[int]:
         )
     )
     return {row.product_id for row in rows if row.is_valid(now)}
+
+
+MAX_INSTANCE_ID = 128
+MAX_REASON = 200
+VENDOR_PAGE_SIZE = 25
+
+
+class LicenceKeyInvalid(DomainError):
+    status = 422
+    message = "That is not a licence key: its shape or checksum does not match."
+
+
+class LicenceNotFound(NotFound):
+    # The same answer for an unknown key and a key for another product: a key's existence
+    # is never revealed to someone who does not also name its product.
+    message = "No licence with that key exists for that product."
+
+
+class LicenceNotUsable(PermissionDenied):
+    message = "That licence cannot be used."
+
+
+class ActivationLimitReached(Conflict):
+    message = "That licence is active on as many instances as it allows; deactivate one first."
+
+
+class ActivationNotFound(NotFound):
+    message = "That licence is not active on that instance."
+
+
+class LicenceStatusUnchanged(Conflict):
+    message = "That licence is already in that state."
+
+
+# What a licence that cannot be used says, by state.
+REFUSALS = {
+    "disabled": "That licence has been disabled by its vendor.",
+    "revoked": "That licence has been revoked (its order was refunded or it ended).",
+    "expired": "That licence has expired.",
+    "lapsed": "That licence's subscription is no longer active.",
+}
+
+
+def licence_state(licence: Licence, now: datetime | None = None) -> str:
+    """``active``, or why the licence cannot be used: revoked, disabled, expired or lapsed
+    (a subscription licence whose subscription has ended)."""
+    if licence.status == LicenceStatus.REVOKED:
+        return "revoked"
+    if licence.status == LicenceStatus.DISABLED:
+        return "disabled"
+    if licence.expires_at is not None and as_utc(licence.expires_at) <= (now or utcnow()):
+        return "expired"
+    if licence.subscription_id is not None:
+        subscription = db.session.get(Subscription, licence.subscription_id)
+        if subscription is not None and not subscription.is_active:
+            return "lapsed"
+    return "active"
+
+
+def require_usable(licence: Licence, now: datetime | None = None) -> None:
+    """Raise LicenceNotUsable (with the reason) unless ``licence`` is active."""
+    state = licence_state(licence, now)
+    if state != "active":
+        raise LicenceNotUsable(REFUSALS[state])
+
+
+def active_activations(licence: Licence) -> list[LicenceActivation]:
+    return [a for a in licence.activations if a.deactivated_at is None]
+
+
+# One query: the licence, its product (the slug check) and its activations (the count). Built
+# once: making the statement costs more than running it (the licence API's hot path).
+_BY_KEY = (
+    select(Licence)
+    .where(Licence.key == bindparam("key"))
+    .options(joinedload(Licence.product), joinedload(Licence.activations))
+)
+
+
+def canonical_key(key: str) -> str:
+    """``key`` as stored; raises LicenceKeyInvalid for a wrong shape or checksum."""
+    try:
+        return normalise_key(key)
+    except InvalidKey as exc:
+        raise LicenceKeyInvalid(str(exc)) from exc
+
+
+def find_licence(key: str, product: str | int | None = None) -> Licence:
+    """The licence with ``key`` (as typed), for ``product`` (its slug or id) when given.
+
+    The key is normalised and looked up through its unique index: the database compares it,
+    so no string comparison here answers faster for a longer correct prefix. Raises
+    LicenceKeyInvalid (wrong shape or checksum) and LicenceNotFound (unknown key, or a key
+    for another product).
+    """
+    licence = db.session.scalars(_BY_KEY, {"key": canonical_key(key)}).unique().one_or_none()
+    if licence is None or (product is not None and not _is_product(licence, product)):
+        raise LicenceNotFound()
+    return licence
+
+
+def _lock_licence(key: str, now: datetime) -> None:
+    """Take the licence's write lock before its activations are read: the row lock on
+    PostgreSQL (the next statement sees every activation committed before it), the database's
+    write lock on SQLite. Two instances racing for the last place then count one after the
+    other. A wrong key changes no row and is refused by the look-up that follows."""
+    db.session.execute(
+        update(Licence)
+        .where(Licence.key == canonical_key(key))
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _is_product(licence: Licence, product: str | int) -> bool:
+    if isinstance(product, int):
+        return licence.product_id == product
+    if product.isascii() and product.isdigit() and licence.product_id == int(product):
+        return True
+    return licence.product.slug == product
+
+
+@dataclass(frozen=True)
+class ActivationResult:
+    licence: Licence
+    activation: LicenceActivation
+    created: bool  # False: that instance was already active (the call is idempotent)
+
+
+def validate_licence(key: str, product: str | int) -> Licence:
+    """The licence ``key`` opens for ``product``, whatever its state (see licence_summary).
+
+    Raises LicenceKeyInvalid and LicenceNotFound.
+    """
+    return find_licence(key, product)
+
+
+def activate_instance(
+    key: str, product: str | int, instance_id: str, now: datetime | None = None
+) -> ActivationResult:
+    """Activate the licence on ``instance_id``, up to its max_activations.
+
+    Activating an instance already active changes nothing but its last-seen time; one freed
+    earlier is active again. The licence is locked while its activations are counted, so two
+    instances racing for the last place cannot both get it. Raises
+    LicenceKeyInvalid, LicenceNotFound, LicenceNotUsable and ActivationLimitReached.
+    """
+    now = now or utcnow()
+    _lock_licence(key, now)
+    licence = find_licence(key, product)
+    require_usable(licence, now)
+    existing = next((a for a in licence.activations if a.instance_id == instance_id), None)
+    if existing is not None and existing.deactivated_at is None:
+        existing.last_seen_at = now
+        return ActivationResult(licence, existing, created=False)
+    limit = licence.max_activations
+    if limit is not None and len(active_activations(licence)) >= limit:
+        raise ActivationLimitReached()
+    if existing is not None:
+        existing.deactivated_at = None
+        existing.last_seen_at = now
+        return ActivationResult(licence, existing, created=True)
+    activation = LicenceActivation(instance_id=instance_id, created_at=now, last_seen_at=now)
+    licence.activations.append(activation)
+    db.session.flush()
+    return ActivationResult(licence, activation, created=True)
+
+
+def deactivate_instance(key: str, instance_id: str, now: datetime | None = None) -> Licence:
+    """Free the licence's place on ``instance_id`` (allowed in any licence state).
+
+    Raises LicenceKeyInvalid, LicenceNotFound and ActivationNotFound.
+    """
+    now = now or utcnow()
+    _lock_licence(key, now)
+    licence = find_licence(key)
+    activation = next(
+        (
+            a
+            for a in licence.activations
+            if a.instance_id == instance_id and a.deactivated_at is None
+        ),
+        None,
+    )
+    if activation is None:
+        raise ActivationNotFound()
+    activation.deactivated_at = now
+    return licence
+
+
+def licence_summary(licence: Licence, now: datetime | None = None) -> dict[str, Any]:
+    """What the licence API says about a licence (the OpenAPI schema LicenceStatus)."""
+    state = licence_state(licence, now)
+    return {
+        "valid": state == "active",
+        "status": state,
+        "kind": licence.kind,
+        "product": {"id": licence.product_id, "slug": licence.product.slug},
+        "expires_at": iso_time(licence.expires_at),
+        "permissions": {
+            "download": licence.can_download,
+            "commercial_use": licence.commercial_use,
+            "redistribution": licence.redistribution,
+            "modification": licence.modification,
+        },
+        "activations": {
+            "used": len(active_activations(licence)),
+            "limit": licence.max_activations,
+        },
+    }
+
+
+def iso_time(value: datetime | None) -> str | None:
+    return as_utc(value).isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+# --- the buyer's library ---------------------------------------------------------------------
+
+
+def get_own_licence(user: User, licence_id: int) -> Licence:
+    """A licence ``user`` holds; NotFound for any other (never reveals that it exists)."""
+    licence = db.session.get(Licence, licence_id)
+    if licence is None or licence.user_id != user.id:
+        raise NotFound("We could not find that licence in your library.")
+    return licence
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    licence: Licence
+    state: str  # licence_state
+    file: Any  # what file_of answered: the current version's file, or None
+
+    @property
+    def product(self) -> Product:
+        return self.licence.product
+
+    @property
+    def changelog(self) -> str:
+        """The current version's changelog, when the file supplier gives one."""
+        return getattr(self.file, "changelog", "") or ""
+
+    @property
+    def can_download(self) -> bool:
+        licence = self.licence
+        return (
+            self.state == "active"
+            and licence.can_download
+            and self.file is not None
+            and (licence.max_downloads is None or licence.download_count < licence.max_downloads)
+        )
+
+
+def library_for(user: User, file_of: Callable[[Product], Any]) -> list[LibraryEntry]:
+    """Every licence ``user`` holds, newest first, with its state and ``file_of(product)``
+    (app.downloads.services.downloadable_file: the file a download would hand out)."""
+    now = utcnow()
+    licences = db.session.scalars(
+        select(Licence)
+        .where(Licence.user_id == user.id)
+        .options(joinedload(Licence.product))
+        .order_by(Licence.created_at.desc(), Licence.id.desc())
+    )
+    return [
+        LibraryEntry(licence, licence_state(licence, now), file_of(licence.product))
+        for licence in licences
+    ]
+
+
+def free_activation(user: User, licence_id: int, activation_id: int) -> LicenceActivation:
+    """The buyer frees one of their licence's activations.
+
+    Raises NotFound for another user's licence or an activation of another licence, and
+    ActivationNotFound when that activation is already free.
+    """
+    licence = get_own_licence(user, licence_id)
+    activation = next((a for a in licence.activations if a.id == activation_id), None)
+    if activation is None:
+        raise NotFound("That licence has no such activation.")
+    if activation.deactivated_at is not None:
+        raise ActivationNotFound("That activation is already free.")
+    activation.deactivated_at = utcnow()
+    return activation
+
+
+# --- the vendor's keys -----------------------------------------------------------------------
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def vendor_licences(user: User, q: str = "", page: int = 1) -> Page:
+    """One page of the keys issued for ``user``'s store's products, newest first; ``q``
+    matches part of a key, the buyer's email or the product's title. Raises NotAVendor."""
+    vendor = require_vendor(user)
+    query = (
+        select(Licence)
+        .join(Product, Licence.product_id == Product.id)
+        .join(User, Licence.user_id == User.id)
+        .where(Product.vendor_id == vendor.id)
+        .options(joinedload(Licence.product), joinedload(Licence.user))
+        .order_by(Licence.created_at.desc(), Licence.id.desc())
+    )
+    q = q.strip()[:100]
+    if q:
+        pattern = _like(q)
+        # A whole key as typed (any case, spaces, no dashes) is found by its stored form.
+        key_pattern = _like(normalise_key(q) if is_well_formed(q) else q.upper())
+        query = query.where(
+            or_(
+                Licence.key.like(key_pattern, escape="\\"),
+                User.email.ilike(pattern, escape="\\"),
+                Product.title.ilike(pattern, escape="\\"),
+            )
+        )
+    return paginate(query, page, VENDOR_PAGE_SIZE)
+
+
+def get_vendor_licence(user: User, licence_id: int) -> Licence:
+    """A licence for one of ``user``'s store's products; NotFound for any other."""
+    vendor = require_vendor(user)
+    licence = db.session.get(Licence, licence_id)
+    if licence is None or licence.product.vendor_id != vendor.id:
+        raise NotFound("We could not find that licence among your store's keys.")
+    return licence
+
+
+def set_licence_disabled(user: User, licence_id: int, disabled: bool, reason: str) -> Licence:
+    """The vendor disables (or enables again) a key issued for one of their products.
+
+    ``reason`` (required, kept on the licence) goes with the outbox event license.disabled
+    or license.enabled. Raises NotAVendor, NotFound, LicenceStatusUnchanged (already in that
+    state) and Conflict (a revoked licence stays revoked).
+    """
+    licence = get_vendor_licence(user, licence_id)
+    reason = reason.strip()[:MAX_REASON]
+    if not reason:
+        raise DomainError("Say why: the reason is kept with the licence.")
+    if licence.status == LicenceStatus.REVOKED:
+        raise Conflict("That licence was revoked (refunded or ended): it cannot change.")
+    target = LicenceStatus.DISABLED if disabled else LicenceStatus.ACTIVE
+    if licence.status == target:
+        raise LicenceStatusUnchanged()
+    licence.status = target.value
+    licence.status_reason = reason
+    record_event(
+        "license.disabled" if disabled else "license.enabled",
+        licence_id=licence.id,
+        product_id=licence.product_id,
+        buyer_id=licence.user_id,
+        vendor_id=licence.product.vendor_id,
+        actor_id=user.id,
+        reason=reason,
+    )
+    return licence
