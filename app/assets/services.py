@@ -600,7 +600,8 @@ def _finish(
     if version.is_clean:
         if scanner_label == NO_SCANNER:
             version.reasons = ["The file was not virus-scanned: no scanner is configured."]
-        if version.publish_when_clean and version.yanked_at is None:
+        # Only a first verdict publishes: a rescan leaves the vendor's choice of current.
+        if version.publish_when_clean and version.yanked_at is None and not version.published_at:
             _make_current(version)
     else:
         version.preview_key = version.redacted_key = None

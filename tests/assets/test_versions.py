@@ -247,6 +247,11 @@ def test_rollback_and_yank(app, ctx, make_user):
     services.publish_version(vendor, _version(first.id))  # roll back
     db.session.commit()
     assert _product(product_id).current_version_id == first.id
+    # A rescan (a signature update) leaves the vendor's choice of current version alone.
+    services.rescan_version(make_user("admin"), _version(second.id))
+    db.session.commit()
+    assert services.scan_version(second.id) == "clean"
+    assert _product(product_id).current_version_id == first.id
     services.publish_version(vendor, _version(second.id))
     services.yank_version(vendor, _version(second.id), "Broke the webhook.")
     db.session.commit()
