@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from app.assets import services
@@ -20,10 +21,12 @@ from app.assets.models import NO_SCANNER, ProductVersion
 from app.catalog.models import Product
 from app.errors import NotFound
 from app.extensions import db
+from app.queue import enqueue_due_jobs, get_queue
 from app.storage import S3Storage, StorageError
 from tests.assets import samples
 from tests.assets.factories import draft, owner_of, secret_workflow, upload, with_clamd
 from tests.conftest import start_clamd
+from tests.support.services import wait_until
 
 
 @pytest.fixture
@@ -210,6 +213,28 @@ def test_clamd_stopped_waits_then_scans_once_it_is_back(app, ctx, make_user, mon
         assert "Waiting for the virus scanner" in _version(version.id).reasons[0]
         clamd.start()
         assert services.scan_version(version.id) == "clean"
+    finally:
+        clamd.close()
+
+
+def test_with_clamd_down_the_scan_job_is_retried_with_backoff(app, ctx, make_user, monkeypatch):
+    clamd = start_clamd()
+    try:
+        with_clamd(app, clamd, monkeypatch)
+        clamd.stop()
+        product_id = draft(app, make_user)
+        version = upload(product_id, samples.workflow_bytes())
+        connection = app.extensions["redis"]
+        queue = get_queue("scan", connection)
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        # Not failed: scheduled again (JOB_RETRY_INTERVALS), the version waiting meanwhile.
+        assert len(queue.scheduled_job_registry.get_job_ids()) == 1
+        assert not queue.failed_job_registry.get_job_ids()
+        assert _version(version.id).status_label == "Waiting for scanner"
+        clamd.start()
+        wait_until(lambda: enqueue_due_jobs(connection), 10, "the retry fell due")
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        assert _version(version.id).status == "clean"
     finally:
         clamd.close()
 
