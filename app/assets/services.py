@@ -15,6 +15,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,7 +27,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from app.accounts.models import User
 from app.accounts.permissions import Permission, has_permission
-from app.assets.archive import UnsafeZip, iter_entries
+from app.assets.archive import ZipEntry, inspect_zip
 from app.assets.clamd import Clamd, ClamdError, ScanResult
 from app.assets.intake import ALL_KINDS, FileKind, human_bytes, receive_upload
 from app.assets.models import NO_SCANNER, ProductVersion, VersionStatus
@@ -61,6 +62,10 @@ WATERMARK = "Autopilot Monster · preview"
 # After this many attempts cut short by the scanner (unreachable, hung), the version is an
 # error: it is never clean without a verdict.
 MAX_SCAN_ATTEMPTS = 8
+# A bundle's entries go to clamd this many at a time (each its own INSTREAM connection; clamd
+# scans with MaxThreads threads, 10 by default). One stream per entry keeps every entry
+# inside clamd's own per-file limits, which a whole-zip stream would skip silently.
+SCAN_CONCURRENCY = 4
 # A version waiting for its scanner is tried again by the sweep this often.
 WAITING_RETRY_SECONDS = 60
 _LABEL = re.compile(r"^v?(\d{1,6})(?:\.(\d{1,6}))?(?:\.(\d{1,6}))?(?:-([0-9A-Za-z.-]{1,20}))?$")
@@ -427,36 +432,51 @@ def _scan_file(path: Path, scanner: Clamd | None, verdict: _Verdict) -> None:
         _judge(scanner.scan_path(path), "the file", verdict)
 
 
-def _tee(chunks: Iterator[bytes], kept: list[bytes] | None) -> Iterator[bytes]:
-    """``chunks`` passed on, and kept too when ``kept`` is a list."""
-    for chunk in chunks:
-        if kept is not None:
-            kept.append(chunk)
-        yield chunk
+def _entry_chunks(path: Path, name: str, kept: list[bytes] | None) -> Iterator[bytes]:
+    """One entry's content in chunks, from an archive of its own (threads share nothing);
+    kept too when ``kept`` is a list. zipfile checks the CRC at the end."""
+    with zipfile.ZipFile(path) as archive, archive.open(name) as handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            if kept is not None:
+                kept.append(chunk)
+            yield chunk
+
+
+def _scan_entry(path: Path, entry: ZipEntry, scanner: Clamd | None) -> tuple[ScanResult, bytes]:
+    """(clamd's verdict on one entry, its content if it may be an n8n workflow, else b"")."""
+    is_json = entry.name.lower().endswith(".json")
+    kept: list[bytes] | None = [] if is_json and entry.size <= DEFAULT_LIMITS.max_bytes else None
+    chunks = _entry_chunks(path, entry.name, kept)
+    if scanner is not None:
+        result = scanner.scan_chunks(chunks)
+    else:
+        for _ in chunks:  # read through: a damaged entry is found without a scanner too
+            pass
+        result = ScanResult("clean")
+    return result, b"".join(kept or [])
 
 
 def _scan_zip(path: Path, scanner: Clamd | None, verdict: _Verdict) -> None:
-    """Inspect the bundle's directory first, then stream each entry to clamd; keep the n8n
-    workflows it holds for the analysis."""
-    try:
-        for entry, chunks in iter_entries(path):
-            is_json = entry.name.lower().endswith(".json")
-            kept = [] if is_json and entry.size <= DEFAULT_LIMITS.max_bytes else None
-            if scanner is not None:
-                _judge(scanner.scan_chunks(_tee(chunks, kept)), f"{entry.name!r}", verdict)
-                if verdict.transient:
-                    return
-            else:
-                for _ in _tee(chunks, kept):  # read through: the CRC check runs at the end
-                    pass
-            if kept is not None:
-                verdict.workflows.append((entry.name, b"".join(kept)))
-    except UnsafeZip as exc:
-        for problem in exc.report.problems:
+    """Inspect the bundle's directory first (nothing unpacked), then stream each entry to
+    clamd, SCAN_CONCURRENCY at a time; keep the n8n workflows it holds for the analysis."""
+    report = inspect_zip(path)
+    if not report.is_safe:
+        for problem in report.problems:
             verdict.fail(VersionStatus.REJECTED, f"The zip bundle: {problem.message}.")
+        return
+    try:
+        with ThreadPoolExecutor(max_workers=SCAN_CONCURRENCY) as pool:
+            results = list(
+                pool.map(lambda entry: (entry, *_scan_entry(path, entry, scanner)), report.files)
+            )
     except (zipfile.BadZipFile, EOFError) as exc:
         verdict.fail(VersionStatus.REJECTED, f"The zip bundle is damaged ({exc}).")
-    if verdict.status is not None:
+        return
+    for entry, result, content in results:
+        _judge(result, f"{entry.name!r}", verdict)
+        if content:
+            verdict.workflows.append((entry.name, content))
+    if verdict.status is not None or verdict.transient:
         verdict.workflows.clear()
 
 
@@ -580,7 +600,8 @@ def _finish(
     if version.is_clean:
         if scanner_label == NO_SCANNER:
             version.reasons = ["The file was not virus-scanned: no scanner is configured."]
-        if version.publish_when_clean and version.yanked_at is None:
+        # Only a first verdict publishes: a rescan leaves the vendor's choice of current.
+        if version.publish_when_clean and version.yanked_at is None and not version.published_at:
             _make_current(version)
     else:
         version.preview_key = version.redacted_key = None

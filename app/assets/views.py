@@ -193,8 +193,11 @@ def _stream(key: str) -> Any:
 @bp.get("/vendor/products/<id:product_id>/versions/<id:version_id>/file")
 @permission_required(Permission.SELL)
 def file_GET(product_id: int, version_id: int):
-    """The vendor's (or an admin's) own file, as an attachment under its safe name."""
+    """The vendor's (or an admin's) own file, as an attachment under its safe name; only
+    once its scan is clean (a quarantined or infected file reaches nobody)."""
     version = services.get_version(current_user, product_id, version_id)
+    if not version.is_clean:
+        raise NotFound("This file can be downloaded once its scan has found it clean.")
     response = Response(_stream(version.storage_key), mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = content_disposition(version.filename)
     response.headers["Content-Length"] = str(version.size)

@@ -74,6 +74,10 @@ def assets_yank_POST(app, make_user):
 
 
 def assets_file_GET(app, make_user):
+    return _base(app, make_user, scan=True) + "/file"
+
+
+def quarantined_file(app, make_user):
     return _base(app, make_user) + "/file"
 
 
@@ -109,6 +113,7 @@ RULES = [
     ("POST", assets_acknowledge_POST, OTHERS_ACTION),
     ("POST", assets_yank_POST, _statuses(302, 403, 404, 422)),
     ("GET", assets_file_GET, OTHERS_VERSIONS),
+    ("GET", quarantined_file, _statuses(302, 403, 404, 404)),
     ("GET", assets_version_preview_GET, OTHERS_VERSIONS),
     ("GET", assets_preview_GET, ALL_200),
     ("GET", quarantined_preview, ALL_404),

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from app.assets import services
@@ -20,10 +21,12 @@ from app.assets.models import NO_SCANNER, ProductVersion
 from app.catalog.models import Product
 from app.errors import NotFound
 from app.extensions import db
+from app.queue import enqueue_due_jobs, get_queue
 from app.storage import S3Storage, StorageError
 from tests.assets import samples
 from tests.assets.factories import draft, owner_of, secret_workflow, upload, with_clamd
 from tests.conftest import start_clamd
+from tests.support.services import wait_until
 
 
 @pytest.fixture
@@ -214,6 +217,28 @@ def test_clamd_stopped_waits_then_scans_once_it_is_back(app, ctx, make_user, mon
         clamd.close()
 
 
+def test_with_clamd_down_the_scan_job_is_retried_with_backoff(app, ctx, make_user, monkeypatch):
+    clamd = start_clamd()
+    try:
+        with_clamd(app, clamd, monkeypatch)
+        clamd.stop()
+        product_id = draft(app, make_user)
+        version = upload(product_id, samples.workflow_bytes())
+        connection = app.extensions["redis"]
+        queue = get_queue("scan", connection)
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        # Not failed: scheduled again (JOB_RETRY_INTERVALS), the version waiting meanwhile.
+        assert len(queue.scheduled_job_registry.get_job_ids()) == 1
+        assert not queue.failed_job_registry.get_job_ids()
+        assert _version(version.id).status_label == "Waiting for scanner"
+        clamd.start()
+        wait_until(lambda: enqueue_due_jobs(connection), 10, "the retry fell due")
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        assert _version(version.id).status == "clean"
+    finally:
+        clamd.close()
+
+
 def test_a_hung_clamd_is_cut_off_and_never_clean(app, ctx, make_user, monkeypatch):
     clamd = start_clamd()
     try:
@@ -246,6 +271,11 @@ def test_rollback_and_yank(app, ctx, make_user):
     assert product.current_version_id == second.id
     services.publish_version(vendor, _version(first.id))  # roll back
     db.session.commit()
+    assert _product(product_id).current_version_id == first.id
+    # A rescan (a signature update) leaves the vendor's choice of current version alone.
+    services.rescan_version(make_user("admin"), _version(second.id))
+    db.session.commit()
+    assert services.scan_version(second.id) == "clean"
     assert _product(product_id).current_version_id == first.id
     services.publish_version(vendor, _version(second.id))
     services.yank_version(vendor, _version(second.id), "Broke the webhook.")
