@@ -536,3 +536,18 @@ def test_invoice_numbers_follow_each_other(shop, shop_client, shop_login, make_u
     assert numbers == [1, 2, 3]
     page = shop_client.get(f"/orders/{latest_order(shop).id}/invoice").get_data(as_text=True)
     assert "Invoice INV-000003" in page and "Billed to" in page and "Sellers" in page
+
+
+def test_a_provider_failure_at_checkout_charges_nothing_and_keeps_the_cart(
+    shop, shop_client, shop_login, make_user, stripe_fake
+):
+    shop_login()
+    add(shop_client, create_product(shop, make_user, "Unlucky"))
+    stripe_fake.fail_next(status=500, times=2)  # the call and its one retry
+    response = checkout(shop_client)
+    assert response.status_code == 502 and "Nothing was charged" in response.get_data(as_text=True)
+    assert latest_order(shop).status == "pending"  # never shown in the history
+    assert "No orders yet" in shop_client.get("/orders").get_data(as_text=True)
+    assert "Unlucky" in shop_client.get("/cart").get_data(as_text=True)
+    # Trying again works: a new order, a new session.
+    assert checkout(shop_client).status_code == 303
