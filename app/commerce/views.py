@@ -35,6 +35,7 @@ from app.extensions import csrf, db
 from app.forms import id_arg, options
 from app.htmx import is_fragment_request, redirect_to, render
 from app.licensing import models as licensing_models  # noqa: F401  (idem)
+from app.licensing.services import owned_product_ids
 
 bp = Blueprint("commerce", __name__)
 
@@ -67,9 +68,17 @@ def cart_count() -> int:
     return len(SessionCart.from_session(raw).items) if raw else 0
 
 
+def owns_product(product_id: int) -> bool:
+    """Whether the signed-in user holds a valid licence for the product (the buy box)."""
+    if not current_user.is_authenticated:
+        return False
+    return bool(owned_product_ids(current_user.id, [product_id]))
+
+
 @bp.record_once
 def _register(state) -> None:
     state.app.jinja_env.globals["cart_count"] = cart_count
+    state.app.jinja_env.globals["owns_product"] = owns_product
 
 
 # -- cart ----------------------------------------------------------------------------------

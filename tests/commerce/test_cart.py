@@ -131,6 +131,13 @@ def test_the_product_page_offers_the_right_action(app, client, login_as, make_us
     signed_in = client.get(f"/products/{paid}").get_data(as_text=True)
     assert 'hx-post="/cart/items"' in signed_in
     assert "Get it free" in client.get(f"/products/{free}").get_data(as_text=True)
+    with app.app_context():
+        from app.catalog.models import Product
+
+        free_id = db.session.scalar(select(Product.id).where(Product.slug == free))
+    client.post(f"/products/{free_id}/get", data={"csrf_token": csrf_token(client, "/cart")})
+    owned = client.get(f"/products/{free}").get_data(as_text=True)
+    assert "You own this product" in owned and "Get it free" not in owned
 
 
 def test_discount_codes_say_why_they_do_not_apply(app, client, login_as, make_user):

@@ -493,3 +493,61 @@ def test_another_users_order_and_invoice_are_not_found(
     ):
         assert stranger.get(path).status_code == 404
     assert stranger.get(f"/checkout/success?order={order.number}").status_code == 404
+
+
+def test_an_async_payment_waits_then_succeeds_or_fails(
+    shop, shop_client, shop_login, make_user, stripe_fake
+):
+    shop_login()
+    first = create_product(shop, make_user, "Bank transfer one", price_cents=800)
+    add(shop_client, first)
+    checkout(shop_client)
+    order = latest_order(shop)
+    post_all(
+        shop_client, stripe_fake.complete_session(order.provider_session_ref, async_payment=True)
+    )
+    assert latest_order(shop).status == "pending" and count(shop, Licence) == 0
+    post_all(shop_client, stripe_fake.settle_async(order.provider_session_ref))
+    assert latest_order(shop).status == "paid" and count(shop, Licence) == 1
+
+    second = create_product(shop, make_user, "Bank transfer two", price_cents=900)
+    add(shop_client, second)
+    checkout(shop_client)
+    failing = latest_order(shop)
+    post_all(
+        shop_client, stripe_fake.complete_session(failing.provider_session_ref, async_payment=True)
+    )
+    post_all(shop_client, stripe_fake.settle_async(failing.provider_session_ref, succeeded=False))
+    failed = latest_order(shop)
+    assert failed.status == "failed" and count(shop, Licence) == 1
+    assert failed.invoice_number is None and order.id != failed.id
+    assert_ledger_balanced(shop)
+
+
+def test_invoice_numbers_follow_each_other(shop, shop_client, shop_login, make_user, stripe_fake):
+    shop_login()
+    numbers = []
+    for title in ("Invoice one", "Invoice two", "Invoice three"):
+        add(shop_client, create_product(shop, make_user, title))
+        checkout(shop_client)
+        order = latest_order(shop)
+        post_all(shop_client, stripe_fake.complete_session(order.provider_session_ref))
+        numbers.append(latest_order(shop).invoice_number)
+    assert numbers == [1, 2, 3]
+    page = shop_client.get(f"/orders/{latest_order(shop).id}/invoice").get_data(as_text=True)
+    assert "Invoice INV-000003" in page and "Billed to" in page and "Sellers" in page
+
+
+def test_a_provider_failure_at_checkout_charges_nothing_and_keeps_the_cart(
+    shop, shop_client, shop_login, make_user, stripe_fake
+):
+    shop_login()
+    add(shop_client, create_product(shop, make_user, "Unlucky"))
+    stripe_fake.fail_next(status=500, times=2)  # the call and its one retry
+    response = checkout(shop_client)
+    assert response.status_code == 502 and "Nothing was charged" in response.get_data(as_text=True)
+    assert latest_order(shop).status == "pending"  # never shown in the history
+    assert "No orders yet" in shop_client.get("/orders").get_data(as_text=True)
+    assert "Unlucky" in shop_client.get("/cart").get_data(as_text=True)
+    # Trying again works: a new order, a new session.
+    assert checkout(shop_client).status_code == 303
