@@ -386,7 +386,10 @@ def change_role(actor: User, user_id: int, action: str, reason: str, ip: str = "
         user.role = Role.VENDOR.value if approved else Role.CUSTOMER.value
     else:
         raise NotFound()
-    user.rotate_session_token()  # the new permissions apply from the next request
+    if action.startswith("revoke_"):
+        # Roles are read on every request; ending the sessions also drops any page or form
+        # the user still has open with powers they no longer hold.
+        user.rotate_session_token()
     record_audit(
         actor,
         f"user.{action}",
