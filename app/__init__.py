@@ -135,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
     from app.commerce.views import bp as commerce_bp
     from app.core.views import bp as core_bp
     from app.downloads.views import bp as downloads_bp
+    from app.reviews.views import bp as reviews_bp
     from app.search.views import bp as search_bp
     from app.vendors.views import bp as vendors_bp
 
@@ -147,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
         admin_bp,
         downloads_bp,
         commerce_bp,
+        reviews_bp,
     ):
         app.register_blueprint(blueprint)
 

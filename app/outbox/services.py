@@ -49,6 +49,12 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "vendor.approved": [("default", "jobs.catalog.notify_vendor_decision")],
     "vendor.declined": [("default", "jobs.catalog.notify_vendor_decision")],
     "category.changed": [("search", "jobs.search.reindex_all")],
+    # A review published or taken down changes the product's rating: search shows the new one.
+    # review.submitted and review.replied await the notifications (no handler yet).
+    "review.published": [_REINDEX],
+    "review.withdrawn": [_REINDEX],
+    "review.submitted": [],
+    "review.replied": [],
     # Review decisions email the vendor; those that can change what is public also reindex.
     "product.changes_requested": [_NOTIFY_VENDOR],
     **{
