@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import re
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -141,3 +143,14 @@ def test_short_texts_are_never_duplicates():
 )
 def test_links(text, expected):
     assert has_links(text) is expected
+
+
+def test_every_review_setting_is_documented():
+    root = Path(__file__).resolve().parents[2]
+    names = set(re.findall(r'"(REVIEW_[A-Z_]+)"', (root / "app" / "config.py").read_text()))
+    assert len(names) == 4, names
+    readme = (root / "README.md").read_text()
+    example = (root / ".env.example").read_text()
+    for name in names:
+        assert f"`{name}`" in readme, f"{name} is not in the README's configuration table"
+        assert f"\n{name}=" in example, f"{name} is not in .env.example"
