@@ -83,7 +83,8 @@ def review_POST(product_id: int):
         )
     else:
         flash("Thanks: your review waits for a moderator and appears once it is approved.", "info")
-    return redirect_to(_product_url(product))
+    # No #anchor: htmx's HX-Redirect to the same page with only a new anchor would not reload.
+    return redirect_to(url_for("catalog.product_GET", slug=product.slug))
 
 
 @bp.get("/reviews/mine")

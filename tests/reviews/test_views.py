@@ -48,7 +48,7 @@ def test_a_buyer_writes_a_review_and_sees_it_on_the_page(app, client, make_user)
     assert "Write a review" in page and f'action="/products/{product_id}/review"' in page
     response = _review(client, product_id, slug)
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/products/{slug}#reviews")
+    assert response.headers["Location"].endswith(f"/products/{slug}")
     page = _text(client.get(f"/products/{slug}"))
     assert "Thanks: your review is published." in page
     assert "Does what it says" in page and "Ada L." in page
