@@ -239,34 +239,41 @@ class ReviewPanel:
 
 
 def product_panel(product_id: int, viewer: Any, page: int) -> ReviewPanel:
-    """Page ``page`` of the published reviews of the approved product ``product_id``, its
-    rating, and what ``viewer`` (anyone, signed in or not) may do there."""
+    """Page ``page`` of the published reviews of the product ``product_id`` (one its page has
+    found public), its rating, and what ``viewer`` (signed in or not) may do there. An
+    anonymous page costs two queries: the histogram (which also counts the pages) and the
+    page of reviews; a signed-in viewer raises NotFound for a product not on sale."""
+    summary = rating_summary(product_id)
+    pages = max(1, -(-summary.count // REVIEWS_PER_PAGE))
+    page = min(max(1, page), pages)
+    items = list(
+        db.session.scalars(
+            select(Review)
+            .where(Review.product_id == product_id, Review.status == S.PUBLISHED)
+            .options(joinedload(Review.author), selectinload(Review.reply))
+            .order_by(Review.published_at.desc(), Review.id.desc())
+            .limit(REVIEWS_PER_PAGE)
+            .offset((page - 1) * REVIEWS_PER_PAGE)
+        )
+    )
+    panel = ReviewPanel(product_id, summary, Page(items, page, pages, summary.count))
+    if not getattr(viewer, "is_authenticated", False):
+        panel.refusal = "Log in to review this product (buyers only)."
+        return panel
     product = public_product(product_id)
-    query = (
-        select(Review)
-        .where(Review.product_id == product_id, Review.status == S.PUBLISHED)
-        .options(joinedload(Review.author), selectinload(Review.reply))
-        .order_by(Review.published_at.desc(), Review.id.desc())
-    )
-    panel = ReviewPanel(
-        product_id, rating_summary(product_id), paginate(query, page, REVIEWS_PER_PAGE)
-    )
-    if getattr(viewer, "is_authenticated", False):
-        panel.mine = review_of(viewer, product_id)
-        panel.is_vendor = _is_products_vendor(viewer, product)
-        if panel.mine is None:
-            panel.refusal = refusal_for(viewer, product)
-        ids = [review.id for review in panel.page.items]
-        if ids:
-            panel.reported = set(
-                db.session.scalars(
-                    select(ReviewReport.review_id).where(
-                        ReviewReport.reporter_id == viewer.id, ReviewReport.review_id.in_(ids)
-                    )
+    panel.mine = review_of(viewer, product_id)
+    panel.is_vendor = _is_products_vendor(viewer, product)
+    if panel.mine is None:
+        panel.refusal = refusal_for(viewer, product)
+    if items:
+        panel.reported = set(
+            db.session.scalars(
+                select(ReviewReport.review_id).where(
+                    ReviewReport.reporter_id == viewer.id,
+                    ReviewReport.review_id.in_([review.id for review in items]),
                 )
             )
-    else:
-        panel.refusal = refusal_for(viewer, product)
+        )
     return panel
 
 
