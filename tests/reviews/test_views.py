@@ -27,7 +27,7 @@ def _post(client, url, page, **data):
     return client.post(url, data={"csrf_token": csrf_token(client, page), **data})
 
 
-def _review(client, product_id, slug, stars="5", title="Does what it says", body=TEXT, **extra):
+def _review(client, product_id, slug, stars="5", title="Does what it says", body=TEXT, fmt="plain"):
     return _post(
         client,
         f"/products/{product_id}/review",
@@ -35,8 +35,7 @@ def _review(client, product_id, slug, stars="5", title="Does what it says", body
         stars=stars,
         title=title,
         body=body,
-        body_format="plain",
-        **extra,
+        body_format=fmt,
     )
 
 
@@ -261,3 +260,37 @@ def test_a_published_review_reaches_search_once_the_outbox_delivers(
     _review(client, product_id, slug, stars="4")
     run_jobs()
     assert "★ 4.0 (1)" in _text(client.get("/search?q=chaser", headers=HX))
+
+
+HUGE = "9" * 21
+
+
+def test_hostile_input_to_the_review_routes(app, client, make_user):
+    product_id = create_product(app, make_user)
+    slug = slug_of(app, product_id)
+    login(client, make_buyer(app, make_user, product_id))
+    token = csrf_token(client, f"/products/{slug}")
+    as_json = client.post(
+        f"/products/{product_id}/review",
+        json={"stars": [5], "title": 1, "body": {"x": 1}},
+        headers={"X-CSRFToken": token},
+    )
+    assert as_json.status_code == 415
+    for url in [f"/products/{HUGE}/review", "/products/0/review", f"/reviews/{HUGE}/report"]:
+        assert client.get(url).status_code == 404
+        # Werkzeug's matcher may answer 405 for an id no converter takes: refused either way.
+        assert client.post(url, data={"csrf_token": token}).status_code in (404, 405)
+    response = _review(
+        client,
+        product_id,
+        slug,
+        title="Nice\r\nBcc: x@example.com \u202etool",
+        body="Line one\x00\nline two [x](javascript:alert(1)) and more words here",
+        fmt="markdown",
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        review = db.session.scalar(select(Review))
+        assert review.title == "Nice Bcc: x@example.com tool"
+        assert "\x00" not in review.body and "<a" not in review.body_html  # text, not a link
+        assert review.status == "pending" and review.spam_reasons == ["links"]
