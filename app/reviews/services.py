@@ -289,6 +289,24 @@ def my_reviews(user: User) -> list[Review]:
     )
 
 
+def vendor_reviews(user: User, unanswered: bool, page: int) -> Page:
+    """Page ``page`` of the published reviews of ``user``'s products, newest first (only
+    those without a reply when ``unanswered``); empty for an account without a store."""
+    query = (
+        select(Review)
+        .join(Product, Product.id == Review.product_id)
+        .join(VendorProfile, VendorProfile.id == Product.vendor_id)
+        .where(VendorProfile.user_id == user.id, Review.status == S.PUBLISHED)
+        .options(joinedload(Review.author), joinedload(Review.product), selectinload(Review.reply))
+        .order_by(Review.published_at.desc(), Review.id.desc())
+    )
+    if unanswered:
+        query = query.where(
+            ~select(ReviewReply.id).where(ReviewReply.review_id == Review.id).exists()
+        )
+    return paginate(query, page, REVIEWS_PER_PAGE)
+
+
 # --- writing ----------------------------------------------------------------------------------
 
 

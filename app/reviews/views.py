@@ -130,6 +130,18 @@ def reply_POST(review_id: int):
     return redirect_to(_product_url(product, f"review-{review_id}"))
 
 
+@bp.get("/vendor/reviews")
+@permission_required(Permission.SELL)
+def vendor_reviews_GET():
+    unanswered = request.args.get("show") == "unanswered"
+    return render(
+        "reviews/vendor.html",
+        "vendor_reviews",
+        unanswered=unanswered,
+        page=services.vendor_reviews(current_user, unanswered, page_number(request.args)),
+    )
+
+
 # --- reports ----------------------------------------------------------------------------------
 
 

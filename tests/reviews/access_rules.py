@@ -64,6 +64,9 @@ RULES = [
     ("POST", reviews_review_POST, NON_BUYER),
     ("GET", "/products/999999/review", _statuses(302, 404, 404, 404)),
     ("GET", "/reviews/mine", SIGNED_IN_200),
+    # Sellers only; an admin (who may sell) has no store, so an empty list.
+    ("GET", "/vendor/reviews", _statuses(302, 403, 200, 200)),
+    ("GET", "/vendor/reviews?show=unanswered&page=3", _statuses(302, 403, 200, 200)),
     ("GET", reviews_reply_GET, OTHERS_REVIEW),
     ("POST", reviews_reply_POST, OTHERS_REVIEW),
     ("GET", reviews_report_GET, SIGNED_IN_200),

@@ -294,3 +294,27 @@ def test_hostile_input_to_the_review_routes(app, client, make_user):
         assert review.title == "Nice Bcc: x@example.com tool"
         assert "\x00" not in review.body and "<a" not in review.body_html  # text, not a link
         assert review.status == "pending" and review.spam_reasons == ["links"]
+
+
+def test_the_vendor_sees_the_reviews_of_its_products_only(app, client, make_user):
+    product_id = create_product(app, make_user, "Mine to answer")
+    answered = insert_review(
+        app, make_buyer(app, make_user, product_id).id, product_id, title="Answered one"
+    )
+    insert_review(app, make_buyer(app, make_user, product_id).id, product_id, title="Open one")
+    insert_review(app, make_user("customer").id, product_id, title="Held one", status="pending")
+    other = create_product(app, make_user, "Not mine")
+    insert_review(app, make_buyer(app, make_user, other).id, other, title="Someone else's")
+    vendor = vendor_of(app, product_id)
+    with app.app_context():
+        from app.accounts.models import User
+        from app.reviews import services
+
+        services.reply_to_review(db.session.get(User, vendor.id), answered, "Thanks!")
+        db.session.commit()
+    login(client, vendor)
+    page = _text(client.get("/vendor/reviews"))
+    assert "Answered one" in page and "Open one" in page
+    assert "Held one" not in page and "Someone else's" not in page
+    unanswered = _text(client.get("/vendor/reviews?show=unanswered"))
+    assert "Open one" in unanswered and "Answered one" not in unanswered
