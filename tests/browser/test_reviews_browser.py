@@ -18,16 +18,16 @@ def test_a_buyer_writes_a_review_and_the_vendor_replies(app, live_server, page, 
 
     log_in(page, live_server, buyer.email, "Bea Buyer")
     page.goto(url)
-    form = page.locator("#review-form")
+    form = page.locator("#review_form")
     form.get_by_label("4 stars").check()
     form.get_by_label("Title").fill("ok")
     form.get_by_label("Your review").fill("Routes every lead to the right rep within a minute.")
     form.get_by_role("button", name="Publish your review").click()
     # htmx swaps the form with its errors (422) in place.
-    page.locator("#review-form .field-error").first.wait_for()
+    page.locator("#review_form .field-error").first.wait_for()
     assert page.url == url
-    page.locator("#review-form").get_by_label("Title").fill("Fast and accurate")
-    page.locator("#review-form").get_by_role("button", name="Publish your review").click()
+    page.locator("#review_form").get_by_label("Title").fill("Fast and accurate")
+    page.locator("#review_form").get_by_role("button", name="Publish your review").click()
     page.get_by_text("Thanks: your review is published.").wait_for()
     review = page.locator(".review-list .review").first
     assert "Fast and accurate" in review.inner_text() and "Bea B." in review.inner_text()
