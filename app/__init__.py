@@ -140,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import csrf
     from app.licensing.views import bp as licensing_bp
     from app.notifications.views import bp as notifications_bp
+    from app.reviews.views import bp as reviews_bp
     from app.search.views import bp as search_bp
     from app.vendors.views import bp as vendors_bp
 
@@ -156,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
         notifications_bp,
         licensing_bp,
         api_bp,
+        reviews_bp,
     ):
         app.register_blueprint(blueprint)
     # The JSON API reads no cookie (a licence key is its credential), so no CSRF token.

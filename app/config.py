@@ -107,6 +107,32 @@ _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass(frozen=True)
+class ReviewSettings:
+    """The spam rules' thresholds: a review matching any rule waits in the moderation queue.
+    Read through app.reviews.rules.review_rules (run-time settings may replace these later)."""
+
+    min_account_age_days: int  # accounts younger than this are held back
+    burst_limit: int  # more than this many reviews from one account ...
+    burst_minutes: int  # ... within this many minutes are held back
+    duplicate_percent: int  # word-shingle Jaccard similarity (percent) that is a near-duplicate
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ReviewSettings:
+        percent = _int(env, "REVIEW_DUPLICATE_PERCENT", 60)
+        if not 1 <= percent <= 100:
+            raise ConfigError(f"REVIEW_DUPLICATE_PERCENT must be 1 to 100, got {percent}")
+        age = _int(env, "REVIEW_MIN_ACCOUNT_AGE_DAYS", 2)
+        if age < 0:
+            raise ConfigError(f"REVIEW_MIN_ACCOUNT_AGE_DAYS must be 0 or more, got {age}")
+        return cls(
+            min_account_age_days=age,
+            burst_limit=_positive(env, "REVIEW_BURST_LIMIT", 3),
+            burst_minutes=_positive(env, "REVIEW_BURST_MINUTES", 60),
+            duplicate_percent=percent,
+        )
+
+
+@dataclass(frozen=True)
 class PaymentSettings:
     """The payment providers' settings. ``provider`` takes checkouts; every provider whose keys
     are set (Stripe, Razorpay or both) has its webhooks accepted."""
@@ -282,6 +308,7 @@ class Config:
     debug: bool
     payments: PaymentSettings
     platform_commission_bps: int
+    reviews: ReviewSettings
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -403,6 +430,7 @@ class Config:
             debug=debug,
             payments=PaymentSettings.from_env(env, app_env),
             platform_commission_bps=_commission(env),
+            reviews=ReviewSettings.from_env(env),
         )
 
     def flask_settings(self) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from app.forms import options, page_number
 from app.htmx import redirect_to, render
 from app.images import InvalidImage
 from app.money import format_money, price_label
+from app.reviews.services import product_panel
 from app.sorting import LIST_SORTS
 from app.storage import send_stored
 from app.timeutil import utcnow
@@ -67,8 +68,17 @@ def _template_globals(state: Any) -> None:
 @bp.get("/products/<slug>")
 def product_GET(slug: str):
     page = pages.product_page(slug)
+    # The reviews are per viewer (their own review, what they may do): never in the cache.
+    reviews = product_panel(
+        page.product.id, current_user, page_number({"page": request.args.get("reviews", "1")})
+    )
     response = render(
-        "catalog/product.html", product=page.product, store=page.store, body=page.body
+        "catalog/product.html",
+        "reviews",
+        product=page.product,
+        store=page.store,
+        body=page.body,
+        reviews=reviews,
     )
     _count_view(page.product, page.store)
     return response

@@ -65,6 +65,12 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "order.refund_needed": [("default", "jobs.commerce.refund_unfulfilled_order")],
     # Any domain notifies someone with app.notifications.services.notify_later (one line).
     "notification.requested": [("default", "jobs.notifications.deliver_notification")],
+    # A review published or taken down changes the product's rating: search shows the new one.
+    # review.submitted and review.replied await the notifications (no handler yet).
+    "review.published": [_REINDEX],
+    "review.withdrawn": [_REINDEX],
+    "review.submitted": [],
+    "review.replied": [],
     # Review decisions email the vendor; those that can change what is public also reindex.
     "product.changes_requested": [_NOTIFY_VENDOR],
     **{

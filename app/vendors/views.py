@@ -10,6 +10,7 @@ from app.catalog.pages import storefront_page
 from app.extensions import db
 from app.forms import page_number
 from app.htmx import redirect_to, render
+from app.reviews.services import store_rating_by_slug
 from app.vendors import services
 from app.vendors.forms import ApplyForm
 
@@ -64,4 +65,7 @@ def apply_POST():
 @bp.get("/vendors/<slug>")
 def storefront_GET(slug: str):
     page = storefront_page(slug, page_number(request.args))
-    return render("vendors/storefront.html", "results", vendor=page)
+    # The rating is read apart from the cached page: it follows reviews, not the catalog.
+    return render(
+        "vendors/storefront.html", "results", vendor=page, rating=store_rating_by_slug(slug)
+    )

@@ -1,0 +1,1 @@
+"""Reviews and ratings: buyers' reviews, the vendor's reply, reports, moderation, spam checks."""
