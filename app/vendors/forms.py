@@ -51,7 +51,7 @@ class DeclineForm(Form):
 class PayoutDetailsForm(Form):
     method = RadioField(
         "How you are paid",
-        choices=[("stripe", "Stripe Connect"), ("bank", "Bank transfer")],
+        choices=options([("stripe", "Stripe Connect"), ("bank", "Bank transfer")]),
         validators=[DataRequired()],
     )
     stripe_account_id = StringField(

@@ -7,8 +7,8 @@ cannot be paid twice), and from there to ``payouts_sent`` once Stripe or an admi
 failed payout moves it back to the vendor. A refund after a payout is a negative row on the
 vendor's account: the balance goes below zero and later sales make it up before any payout.
 
-Hold: credits (sales) become payable PAYOUT_HOLD_DAYS after they were written; debits
-(refunds, payouts) count at once.
+Hold: sales (the vendor's ``vendor_net`` rows) become payable PAYOUT_HOLD_DAYS after they were
+written; everything else (refunds, payouts, a failed payout's reversal) counts at once.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def vendor_account(vendor_id: int) -> str:
 class Balance:
     currency: str
     total_cents: int  # every ledger row of the vendor
-    held_cents: int  # credits younger than the hold period
+    held_cents: int  # sales younger than the hold period
 
     @property
     def payable_cents(self) -> int:
@@ -76,7 +76,12 @@ def balances(vendor_id: int, now: datetime, hold_days: int) -> list[Balance]:
     ledger = LedgerEntry.__table__
     cutoff = now - timedelta(days=hold_days)
     held = case(
-        ((ledger.c.amount_cents > 0) & (ledger.c.created_at > cutoff), ledger.c.amount_cents),
+        (
+            (ledger.c.kind == "vendor_net")
+            & (ledger.c.amount_cents > 0)
+            & (ledger.c.created_at > cutoff),
+            ledger.c.amount_cents,
+        ),
         else_=0,
     )
     rows = db.session.execute(

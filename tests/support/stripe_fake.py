@@ -11,10 +11,11 @@ idempotency rules and webhook deliveries signed exactly as Stripe signs them.
 Endpoints: products (create with id, retrieve, update), prices (create, list, update),
 checkout sessions (create, retrieve), refunds (create), invoice payments (list), subscriptions
 (retrieve, cancel), transfers to connected accounts (create; a destination in
-``refused_destinations`` is refused as Stripe refuses a closed or unknown account); anything else answers 404 as Stripe does. Requests are recorded in
-``calls`` (``writes()`` for POST and DELETE) with their ``Idempotency-Key``; a key seen before
-with the same request replays the first answer, with another request it is refused (400,
-``idempotency_error``), as on Stripe. Every event the fake produces (from the helpers below or
+``refused_destinations`` is refused as Stripe refuses a closed or unknown account); anything
+else answers 404 as Stripe does. Requests are recorded in ``calls`` (``writes()`` for POST
+and DELETE) with their ``Idempotency-Key``; a key seen before with the same request replays
+the first answer, with another request it is refused (400, ``idempotency_error``), as on
+Stripe. Every event the fake produces (from the helpers below or
 from an API call such as a refund or a cancellation) is appended to ``deliveries``; the
 helpers also return theirs, in the order Stripe sends them.
 

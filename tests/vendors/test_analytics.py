@@ -92,7 +92,11 @@ def test_a_day_matches_the_hand_computed_numbers(app, make_user):
             .where(ProductDailySource.day == d)
             .order_by(ProductDailySource.kind, ProductDailySource.value)
         ).all()
-    assert sources == [("query", "crm sync", 2), ("query", "email", 1), ("referrer", "news.example", 2)]
+    assert sources == [
+        ("query", "crm sync", 2),
+        ("query", "email", 1),
+        ("referrer", "news.example", 2),
+    ]
 
 
 def test_recomputing_a_day_replaces_it(app, make_user):
@@ -104,9 +108,9 @@ def test_recomputing_a_day_replaces_it(app, make_user):
     add_views(app, a, d, [("v4", "n3")], referrer="news.example")
     with app.app_context():
         analytics.aggregate_day(d)
-        assert analytics.top_sources(
-            vendor_id, a, analytics.DateRange("7", d, d), "referrer"
-        ) == [("news.example", 3)]
+        assert analytics.top_sources(vendor_id, a, analytics.DateRange("7", d, d), "referrer") == [
+            ("news.example", 3)
+        ]
     assert _rows(app, d)[0] == (a, 4, 3, 2, 2000, 1600, 0, 0, 0)
 
 
