@@ -230,3 +230,17 @@ def test_a_referrer_is_kept_as_its_host(app, client, make_user):
     assert pageviews.referrer_host("http://localhost/search?q=x", "localhost") == ""
     assert pageviews.referrer_host("javascript:alert(1)", "localhost") == ""
     assert pageviews.referrer_host(None, "localhost") == ""
+
+
+def test_the_aggregate_command_and_job(app, make_user):
+    from jobs import vendors as vendor_jobs
+
+    vendor_id, a, b, d, d1 = _seed(app, make_user)
+    result = app.test_cli_runner().invoke(
+        args=["vendors", "aggregate", "--start", d.isoformat(), "--end", d1.isoformat()]
+    )
+    assert result.exit_code == 0, result.output
+    assert "3 product-day row(s)" in result.output
+    with app.app_context():
+        assert vendor_jobs.aggregate_day(d.isoformat()) == 2
+    assert _rows(app, d)[0] == (a, 3, 2, 2, 2000, 1600, 0, 0, 0)
