@@ -16,14 +16,14 @@ PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 48, 12, 12, 28
 
 
 def _nice_max(value: float) -> float:
-    """The smallest of 1, 2, 5 times a power of ten at or above ``value`` (at least 1)."""
-    if value <= 1:
-        return 1
-    magnitude = 10 ** (len(str(int(value))) - 1)
+    """A top for the axis: four steps of 1, 2 or 5 times a power of ten (at least 1 each), so
+    counts get whole-number ticks."""
+    quarter = max(value / 4, 1)
+    magnitude = 10 ** (len(str(int(quarter))) - 1)
     for step in (1, 2, 5, 10):
-        if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude
+        if step * magnitude >= quarter:
+            return 4 * step * magnitude
+    return 40 * magnitude  # pragma: no cover - the loop always returns
 
 
 def _label(value: float) -> str:
@@ -77,8 +77,9 @@ def line_chart(
         )
         for i in sorted({0, n // 2, n - 1}):
             x = coords[i][0]
+            anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
             parts.append(
-                f'<text class="chart-axis" x="{x:.1f}" y="{height - 8}" text-anchor="middle" '
+                f'<text class="chart-axis" x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" '
                 f'font-size="11" fill="#555">{escape(points[i][0])}</text>'
             )
     parts.append("</svg>")
