@@ -72,7 +72,8 @@ class Balance:
 
 
 def balances(vendor_id: int, now: datetime, hold_days: int) -> list[Balance]:
-    """The vendor's balance per currency: the sum of its ledger rows, and the part on hold."""
+    """The vendor's balance per currency at ``now``: the sum of its ledger rows until then, and
+    the part on hold."""
     ledger = LedgerEntry.__table__
     cutoff = now - timedelta(days=hold_days)
     held = case(
@@ -86,7 +87,7 @@ def balances(vendor_id: int, now: datetime, hold_days: int) -> list[Balance]:
     )
     rows = db.session.execute(
         select(ledger.c.currency, func.sum(ledger.c.amount_cents), func.sum(held))
-        .where(ledger.c.account == vendor_account(vendor_id))
+        .where(ledger.c.account == vendor_account(vendor_id), ledger.c.created_at <= now)
         .group_by(ledger.c.currency)
         .order_by(ledger.c.currency)
     ).all()
