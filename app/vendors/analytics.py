@@ -2,9 +2,10 @@
 
 ``aggregate_day`` replaces one day's rows of ``product_daily_stats`` and
 ``product_daily_sources`` with one INSERT ... SELECT ... GROUP BY each (page views, paid order
-lines, the ledger's vendor_net rows, refunds; referrer hosts and clicked search queries), so a
-day can be recomputed at any time. The dashboard reads only these tables: a range of 90 days
-is at most 90 rows per series, whatever the catalogue's size.
+lines, the ledger's vendor_net rows, refunds; referrer hosts and clicked search queries), then
+rolls them up per store into ``vendor_daily_stats`` and ``vendor_daily_sources``, so a day can
+be recomputed at any time. The dashboard reads only these tables: a store's 90 days are at
+most 90 rows per currency, whatever its number of listings.
 
 Views and visitors: a product page counts once per visitor (account or anonymous network) per
 day (app/catalog/pageviews.py); ``visitors`` counts the distinct networks among them. Both
@@ -40,7 +41,12 @@ from app.commerce.models import LedgerEntry, LineKind, Order, OrderLine, OrderSt
 from app.errors import DomainError
 from app.extensions import db
 from app.search.models import SearchClick, SearchQuery
-from app.vendors.models import ProductDailySource, ProductDailyStat
+from app.vendors.models import (
+    ProductDailySource,
+    ProductDailyStat,
+    VendorDailySource,
+    VendorDailyStat,
+)
 
 RANGES = ("7", "30", "90")
 MAX_CUSTOM_DAYS = 366
@@ -202,8 +208,56 @@ def aggregate_day(day: date) -> int:
         )
     ).rowcount
     _aggregate_sources(day, start, end)
+    _roll_up(day)
     session.commit()
     return written
+
+
+_SUMMED = (
+    "views",
+    "visitors",
+    "sales",
+    "gross_cents",
+    "net_cents",
+    "refunds",
+    "refunded_cents",
+    "downloads",
+)
+
+
+def _roll_up(day: date) -> None:
+    """The stores' rows of ``day`` from their products' rows (one INSERT ... SELECT each)."""
+    stats, vendor_stats = ProductDailyStat.__table__, VendorDailyStat.__table__
+    db.session.execute(delete(vendor_stats).where(vendor_stats.c.day == day))
+    db.session.execute(
+        vendor_stats.insert().from_select(
+            ["vendor_id", "day", "currency", *_SUMMED],
+            select(
+                stats.c.vendor_id,
+                stats.c.day,
+                stats.c.currency,
+                *(cast(func.sum(stats.c[name]), stats.c[name].type) for name in _SUMMED),
+            )
+            .where(stats.c.day == day)
+            .group_by(stats.c.vendor_id, stats.c.day, stats.c.currency),
+        )
+    )
+    sources, vendor_sources = ProductDailySource.__table__, VendorDailySource.__table__
+    db.session.execute(delete(vendor_sources).where(vendor_sources.c.day == day))
+    db.session.execute(
+        vendor_sources.insert().from_select(
+            ["vendor_id", "day", "kind", "value", "count"],
+            select(
+                sources.c.vendor_id,
+                sources.c.day,
+                sources.c.kind,
+                sources.c.value,
+                cast(func.sum(sources.c.count), Integer),
+            )
+            .where(sources.c.day == day)
+            .group_by(sources.c.vendor_id, sources.c.day, sources.c.kind, sources.c.value),
+        )
+    )
 
 
 def _aggregate_sources(day: date, start: datetime, end: datetime) -> None:
@@ -341,16 +395,34 @@ class DayPoint:
     net_cents: int
 
 
-def _scope(vendor_id: int, product_id: int | None, table, rng: DateRange):
-    conditions = [table.c.vendor_id == vendor_id, table.c.day.between(rng.first, rng.last)]
-    if product_id is not None:
-        conditions.append(table.c.product_id == product_id)
-    return conditions
+def _stats_scope(vendor_id: int, product_id: int | None, rng: DateRange):
+    """The table to read and its conditions: the store's daily rows, or one product's."""
+    if product_id is None:
+        table = VendorDailyStat.__table__
+        return table, [table.c.vendor_id == vendor_id, table.c.day.between(rng.first, rng.last)]
+    table = ProductDailyStat.__table__
+    return table, [
+        table.c.product_id == product_id,
+        table.c.vendor_id == vendor_id,
+        table.c.day.between(rng.first, rng.last),
+    ]
+
+
+def _sources_scope(vendor_id: int, product_id: int | None, rng: DateRange):
+    if product_id is None:
+        table = VendorDailySource.__table__
+        return table, [table.c.vendor_id == vendor_id, table.c.day.between(rng.first, rng.last)]
+    table = ProductDailySource.__table__
+    return table, [
+        table.c.product_id == product_id,
+        table.c.vendor_id == vendor_id,
+        table.c.day.between(rng.first, rng.last),
+    ]
 
 
 def totals(vendor_id: int, product_id: int | None, rng: DateRange) -> Totals:
     """The range's totals for a vendor (or one of its products): one row per currency."""
-    stats = ProductDailyStat.__table__
+    stats, conditions = _stats_scope(vendor_id, product_id, rng)
     rows = db.session.execute(
         select(
             stats.c.currency,
@@ -363,7 +435,7 @@ def totals(vendor_id: int, product_id: int | None, rng: DateRange) -> Totals:
             func.sum(stats.c.gross_cents),
             func.sum(stats.c.refunded_cents),
         )
-        .where(*_scope(vendor_id, product_id, stats, rng))
+        .where(*conditions)
         .group_by(stats.c.currency)
     ).all()
     result = Totals()
@@ -383,7 +455,7 @@ def totals(vendor_id: int, product_id: int | None, rng: DateRange) -> Totals:
 def series(vendor_id: int, product_id: int | None, rng: DateRange) -> list[DayPoint]:
     """One point per day of the range (days without data are zeros); net revenue in the
     vendor's main currency (the one with most net revenue)."""
-    stats = ProductDailyStat.__table__
+    stats, conditions = _stats_scope(vendor_id, product_id, rng)
     rows = db.session.execute(
         select(
             stats.c.day,
@@ -393,7 +465,7 @@ def series(vendor_id: int, product_id: int | None, rng: DateRange) -> list[DayPo
             func.sum(stats.c.sales),
             func.sum(stats.c.net_cents),
         )
-        .where(*_scope(vendor_id, product_id, stats, rng))
+        .where(*conditions)
         .group_by(stats.c.day, stats.c.currency)
     ).all()
     by_currency: dict[str, int] = {}
@@ -422,11 +494,11 @@ def top_sources(
 ) -> list[tuple[str, int]]:
     """The range's most frequent referrer hosts (``kind`` "referrer") or clicked search queries
     ("query"), most first."""
-    sources = ProductDailySource.__table__
+    sources, conditions = _sources_scope(vendor_id, product_id, rng)
     total = func.sum(sources.c.count)
     rows = db.session.execute(
         select(sources.c.value, total)
-        .where(*_scope(vendor_id, product_id, sources, rng), sources.c.kind == kind)
+        .where(*conditions, sources.c.kind == kind)
         .group_by(sources.c.value)
         .order_by(total.desc(), sources.c.value)
         .limit(limit)
@@ -446,26 +518,43 @@ class ListingRow:
 
 
 def top_listings(vendor_id: int, rng: DateRange, limit: int = TOP) -> list[ListingRow]:
-    """The vendor's listings with most views in the range."""
-    stats, products = ProductDailyStat.__table__, Product.__table__
-    views = func.sum(stats.c.views)
-    rows = db.session.execute(
-        select(
-            stats.c.product_id,
-            products.c.title,
-            views,
-            func.sum(stats.c.visitors),
-            func.sum(stats.c.sales),
-            func.sum(stats.c.net_cents),
-            products.c.currency,
-        )
-        .select_from(stats.join(products, products.c.id == stats.c.product_id))
-        .where(*_scope(vendor_id, None, stats, rng))
-        .group_by(stats.c.product_id, products.c.title, products.c.currency)
-        .order_by(views.desc(), stats.c.product_id)
+    """The vendor's most viewed listings (all time, the catalogue's counter) with their figures
+    over the range: ``limit`` listings times the range's days of rows, whatever the store's
+    size."""
+    products = Product.__table__
+    top = db.session.execute(
+        select(products.c.id, products.c.title, products.c.currency)
+        .where(products.c.vendor_id == vendor_id)
+        .order_by(products.c.view_count.desc(), products.c.id)
         .limit(limit)
     ).all()
-    return [ListingRow(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]), r[6]) for r in rows]
+    if not top:
+        return []
+    stats = ProductDailyStat.__table__
+    figures = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            select(
+                stats.c.product_id,
+                func.sum(stats.c.views),
+                func.sum(stats.c.visitors),
+                func.sum(stats.c.sales),
+                func.sum(stats.c.net_cents),
+            )
+            .where(
+                stats.c.product_id.in_([row.id for row in top]),
+                stats.c.day.between(rng.first, rng.last),
+            )
+            .group_by(stats.c.product_id)
+        )
+    }
+    rows = []
+    for product_id, title, currency in top:
+        views, visitors, sales, net = figures.get(product_id, (0, 0, 0, 0))
+        rows.append(
+            ListingRow(product_id, title, int(views), int(visitors), int(sales), int(net), currency)
+        )
+    return rows
 
 
 # --- CSV ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -57,13 +57,14 @@ class ProductDailyStat(db.Model):
     views, order lines and the ledger; recomputing a day replaces its rows."""
 
     __tablename__ = "product_daily_stats"
-    __table_args__ = (Index("ix_product_daily_stats_vendor_day", "vendor_id", "day"),)
 
     product_id: Mapped[int] = mapped_column(
         ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
     )
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor_profiles.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    vendor_id: Mapped[int] = mapped_column(
+        ForeignKey("vendor_profiles.id", ondelete="CASCADE"), index=True
+    )
     currency: Mapped[str] = mapped_column(String(3))  # the product's
     views: Mapped[int] = mapped_column(Integer, default=0)  # one per visitor (pageviews.py)
     visitors: Mapped[int] = mapped_column(Integer, default=0)  # distinct networks
@@ -80,15 +81,51 @@ class ProductDailySource(db.Model):
     a search query whose results they clicked (``kind`` "query"), with how many."""
 
     __tablename__ = "product_daily_sources"
-    __table_args__ = (Index("ix_product_daily_sources_vendor_day", "vendor_id", "day"),)
 
     product_id: Mapped[int] = mapped_column(
         ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
     )
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     value: Mapped[str] = mapped_column(String(200), primary_key=True)
-    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor_profiles.id", ondelete="CASCADE"))
+    vendor_id: Mapped[int] = mapped_column(
+        ForeignKey("vendor_profiles.id", ondelete="CASCADE"), index=True
+    )
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VendorDailyStat(db.Model):
+    """A store's day (its products' rows added up, per currency): the store's dashboard reads
+    one row per day, however many listings it has."""
+
+    __tablename__ = "vendor_daily_stats"
+
+    vendor_id: Mapped[int] = mapped_column(
+        ForeignKey("vendor_profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    visitors: Mapped[int] = mapped_column(Integer, default=0)
+    sales: Mapped[int] = mapped_column(Integer, default=0)
+    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    net_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunds: Mapped[int] = mapped_column(Integer, default=0)
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VendorDailySource(db.Model):
+    """A store's referrer hosts and clicked queries of a day, its products' added up."""
+
+    __tablename__ = "vendor_daily_sources"
+
+    vendor_id: Mapped[int] = mapped_column(
+        ForeignKey("vendor_profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -49,9 +49,8 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("product_id", "day", name=op.f("pk_product_daily_stats")),
     )
-    op.create_index(
-        "ix_product_daily_stats_vendor_day", "product_daily_stats", ["vendor_id", "day"]
-    )
+    op.create_index(op.f("ix_product_daily_stats_day"), "product_daily_stats", ["day"])
+    op.create_index(op.f("ix_product_daily_stats_vendor_id"), "product_daily_stats", ["vendor_id"])
     op.create_table(
         "product_daily_sources",
         sa.Column("product_id", sa.Integer(), nullable=False),
@@ -76,9 +75,50 @@ def upgrade():
             "product_id", "day", "kind", "value", name=op.f("pk_product_daily_sources")
         ),
     )
+    op.create_index(op.f("ix_product_daily_sources_day"), "product_daily_sources", ["day"])
     op.create_index(
-        "ix_product_daily_sources_vendor_day", "product_daily_sources", ["vendor_id", "day"]
+        op.f("ix_product_daily_sources_vendor_id"), "product_daily_sources", ["vendor_id"]
     )
+    op.create_table(
+        "vendor_daily_stats",
+        sa.Column("vendor_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("views", sa.Integer(), nullable=False),
+        sa.Column("visitors", sa.Integer(), nullable=False),
+        sa.Column("sales", sa.Integer(), nullable=False),
+        sa.Column("gross_cents", sa.BigInteger(), nullable=False),
+        sa.Column("net_cents", sa.BigInteger(), nullable=False),
+        sa.Column("refunds", sa.Integer(), nullable=False),
+        sa.Column("refunded_cents", sa.BigInteger(), nullable=False),
+        sa.Column("downloads", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["vendor_id"],
+            ["vendor_profiles.id"],
+            name=op.f("fk_vendor_daily_stats_vendor_id_vendor_profiles"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("vendor_id", "day", "currency", name=op.f("pk_vendor_daily_stats")),
+    )
+    op.create_index(op.f("ix_vendor_daily_stats_day"), "vendor_daily_stats", ["day"])
+    op.create_table(
+        "vendor_daily_sources",
+        sa.Column("vendor_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("value", sa.String(length=200), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["vendor_id"],
+            ["vendor_profiles.id"],
+            name=op.f("fk_vendor_daily_sources_vendor_id_vendor_profiles"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "vendor_id", "day", "kind", "value", name=op.f("pk_vendor_daily_sources")
+        ),
+    )
+    op.create_index(op.f("ix_vendor_daily_sources_day"), "vendor_daily_sources", ["day"])
     op.create_table(
         "payout_accounts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -136,9 +176,15 @@ def downgrade():
     op.drop_index(op.f("ix_payouts_status"), table_name="payouts")
     op.drop_table("payouts")
     op.drop_table("payout_accounts")
-    op.drop_index("ix_product_daily_sources_vendor_day", table_name="product_daily_sources")
+    op.drop_index(op.f("ix_vendor_daily_sources_day"), table_name="vendor_daily_sources")
+    op.drop_table("vendor_daily_sources")
+    op.drop_index(op.f("ix_vendor_daily_stats_day"), table_name="vendor_daily_stats")
+    op.drop_table("vendor_daily_stats")
+    op.drop_index(op.f("ix_product_daily_sources_vendor_id"), table_name="product_daily_sources")
+    op.drop_index(op.f("ix_product_daily_sources_day"), table_name="product_daily_sources")
     op.drop_table("product_daily_sources")
-    op.drop_index("ix_product_daily_stats_vendor_day", table_name="product_daily_stats")
+    op.drop_index(op.f("ix_product_daily_stats_vendor_id"), table_name="product_daily_stats")
+    op.drop_index(op.f("ix_product_daily_stats_day"), table_name="product_daily_stats")
     op.drop_table("product_daily_stats")
     with op.batch_alter_table("product_views", schema=None) as batch_op:
         batch_op.drop_column("referrer")
