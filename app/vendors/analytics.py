@@ -35,7 +35,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from app.catalog.models import Product, ProductView
+from app.catalog.models import Product, ProductStatus, ProductView
 from app.charts import bar_chart, line_chart
 from app.commerce.models import LedgerEntry, LineKind, Order, OrderLine, OrderStatus
 from app.errors import DomainError
@@ -518,14 +518,17 @@ class ListingRow:
 
 
 def top_listings(vendor_id: int, rng: DateRange, limit: int = TOP) -> list[ListingRow]:
-    """The vendor's most viewed listings (all time, the catalogue's counter) with their figures
-    over the range: ``limit`` listings times the range's days of rows, whatever the store's
-    size."""
+    """The vendor's most popular live listings (the catalogue's popularity, read from its
+    vendor/status/popularity index) with their figures over the range: ``limit`` listings
+    times the range's days of rows, whatever the store's size."""
     products = Product.__table__
     top = db.session.execute(
         select(products.c.id, products.c.title, products.c.currency)
-        .where(products.c.vendor_id == vendor_id)
-        .order_by(products.c.view_count.desc(), products.c.id)
+        .where(
+            products.c.vendor_id == vendor_id,
+            products.c.status == ProductStatus.APPROVED.value,
+        )
+        .order_by(products.c.popularity.desc(), products.c.id)
         .limit(limit)
     ).all()
     if not top:
