@@ -1,5 +1,5 @@
-"""Command-line tools: create-admin, seed, outbox sweep, notifications digest, worker; search
-and n8n groups."""
+"""Command-line tools: create-admin, seed, outbox sweep, notifications digest, worker; search,
+n8n and vendors groups."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 def register(app: Flask) -> None:
     from app.n8n.cli import n8n as n8n_group
     from app.search.cli import search_group
+    from app.vendors.cli import vendors_group
 
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_command)
@@ -25,6 +26,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(search_group)
     app.cli.add_command(n8n_group)
+    app.cli.add_command(vendors_group)
 
 
 @click.command("create-admin")

@@ -309,6 +309,9 @@ class Config:
     payments: PaymentSettings
     platform_commission_bps: int
     reviews: ReviewSettings
+    payout_hold_days: int
+    payout_minimum_cents: int
+    payout_encryption_key: str | None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -431,6 +434,9 @@ class Config:
             payments=PaymentSettings.from_env(env, app_env),
             platform_commission_bps=_commission(env),
             reviews=ReviewSettings.from_env(env),
+            payout_hold_days=_non_negative(env, "PAYOUT_HOLD_DAYS", 14),
+            payout_minimum_cents=_non_negative(env, "PAYOUT_MINIMUM_CENTS", 5000),
+            payout_encryption_key=_fernet_key(env),
         )
 
     def flask_settings(self) -> dict[str, Any]:
@@ -499,6 +505,32 @@ def _commission(env: Mapping[str, str]) -> int:
     if not 0 <= bps <= 10_000:
         raise ConfigError(f"PLATFORM_COMMISSION_BPS must be 0 to 10000 (basis points), got {bps}")
     return bps
+
+
+def _non_negative(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more, got {value}")
+    return value
+
+
+def _fernet_key(env: Mapping[str, str]) -> str | None:
+    """PAYOUT_ENCRYPTION_KEY: the Fernet key vendors' bank details are encrypted with; unset,
+    bank details cannot be saved (Stripe Connect ids still can)."""
+    key = (env.get("PAYOUT_ENCRYPTION_KEY") or "").strip() or None
+    if key is None:
+        return None
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(key)
+    except ValueError:
+        raise ConfigError(
+            "PAYOUT_ENCRYPTION_KEY must be a Fernet key: 32 url-safe base64-encoded bytes "
+            "(generate: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')."
+        ) from None
+    return key
 
 
 def _development_secret(instance_path: str) -> str:

@@ -78,6 +78,10 @@ def clamd_server() -> Iterator[ClamdServer]:
     server.close()
 
 
+# A Fernet key for tests only (Fernet.generate_key() once).
+PAYOUT_TEST_KEY = "yxBYXWgKFBTy1SdxZeq3j7oe3zKOmyB1hVqoPhWwmsI="
+
+
 def _database_url(tmp: str) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/test.db"
 
@@ -135,6 +139,8 @@ def app_env(
         # (the intervals are the enqueuing app's, kept with the job).
         "OUTBOX_GRACE_SECONDS": "0",
         "JOB_RETRY_INTERVALS": "1,1",
+        # Vendors' bank details are encrypted with it (tests/vendors read them back).
+        "PAYOUT_ENCRYPTION_KEY": PAYOUT_TEST_KEY,
     }
 
 

@@ -343,3 +343,5 @@ class ProductView(db.Model):
     day: Mapped[date] = mapped_column(Date, index=True)
     visitor: Mapped[str] = mapped_column(String(32))
     address: Mapped[str] = mapped_column(String(32), server_default="")
+    # The referring site's host name ("" for none or this site), for vendor analytics.
+    referrer: Mapped[str] = mapped_column(String(100), server_default="")

@@ -35,6 +35,7 @@ import weakref
 from collections import Counter
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from sqlalchemy import bindparam, select, update
@@ -59,8 +60,9 @@ LOCAL_LIMIT = 50_000
 # accounts) adds at most this many views to one product per day.
 VIEWS_PER_ADDRESS = 3
 
-# product id, day, visitor key, address key ("" or absent: the view is its own address)
-View = tuple[int, date, str, str]
+# product id, day, visitor key, address key ("" or absent: the view is its own address),
+# referrer host ("" or absent: none)
+View = tuple[int, date, str, str] | tuple[int, date, str, str, str]
 
 
 def visitor_key(secret: str, identity: str, day: date) -> str:
@@ -89,16 +91,30 @@ def visitor_identity(user_id: int | None, address: str) -> str:
     return f"user:{user_id}" if user_id is not None else f"anon:{address}"
 
 
-def note(product_id: int, visitor: str, day: date, address: str = "") -> None:
+def referrer_host(referrer: str | None, own_host: str) -> str:
+    """The host name a view was referred from, lower case and without its port; "" for none,
+    for this site itself or for anything that is not an http(s) URL."""
+    try:
+        parts = urlsplit(referrer or "")
+        host = (parts.hostname or "") if parts.scheme in ("http", "https") else ""
+    except ValueError:
+        return ""
+    own = (own_host or "").split(":", 1)[0].lower()
+    return "" if host == own else host[:100]
+
+
+def note(product_id: int, visitor: str, day: date, address: str = "", referrer: str = "") -> None:
     """Note one view for the next flush; ``address`` is the keyed hash of its network ("" for
-    none). Never raises: a lost view must not cost the page."""
+    none), ``referrer`` the referring host ("" for none). Never raises: a lost view must not
+    cost the page."""
+    referrer = referrer.replace(":", "")[:100]
     connection = redis_connection()
     if connection is not None:
         # Lost while Redis is unavailable (noted once per interval by the outage log).
-        entry = f"{product_id}:{day.isoformat()}:{visitor}:{address}"
+        entry = f"{product_id}:{day.isoformat()}:{visitor}:{address}:{referrer}"
         redis_or("page views", lambda: connection.rpush(REDIS_KEY, entry), None)
         return
-    _local_buffer().add((product_id, day, visitor, address))
+    _local_buffer().add((product_id, day, visitor, address, referrer))
 
 
 def flush() -> int:
@@ -138,8 +154,10 @@ def write(views: list[View] | list[tuple[int, date, str]]) -> int:
     added fewer than VIEWS_PER_ADDRESS. Views without an address count as their own address.
     """
     batch: dict[tuple[int, date, str], str] = {}
-    for product_id, day, visitor, *address in views:
-        batch.setdefault((product_id, day, visitor), (address[0] if address else "") or visitor)
+    referrers: dict[tuple[int, date, str], str] = {}
+    for product_id, day, visitor, *rest in views:
+        batch.setdefault((product_id, day, visitor), (rest[0] if rest else "") or visitor)
+        referrers.setdefault((product_id, day, visitor), rest[1] if len(rest) > 1 else "")
     if not batch:
         return 0
     ids = {product_id for product_id, _, _ in batch}
@@ -155,7 +173,15 @@ def write(views: list[View] | list[tuple[int, date, str]]) -> int:
             continue
         seen.add((product_id, day, visitor))
         per_address[product_id, day, address] += 1
-        rows.append({"product_id": product_id, "day": day, "visitor": visitor, "address": address})
+        rows.append(
+            {
+                "product_id": product_id,
+                "day": day,
+                "visitor": visitor,
+                "address": address,
+                "referrer": referrers[product_id, day, visitor],
+            }
+        )
     connection = db.session.connection()
     inserted = (
         connection.execute(_insert(connection.dialect.name), rows).scalars().all() if rows else []
@@ -219,10 +245,12 @@ def _decoded(raw: list[bytes]) -> list[View]:
     views = []
     for item in raw:
         try:
-            # Entries noted before addresses were kept have three parts.
-            product_id, day, visitor, *address = item.decode().split(":", 3)
+            # Entries noted before addresses (referrers) were kept have three (four) parts.
+            product_id, day, visitor, *rest = item.decode().split(":", 4)
+            address = rest[0] if rest else ""
+            referrer = rest[1] if len(rest) > 1 else ""
             views.append(
-                (int(product_id), date.fromisoformat(day), visitor[:32], "".join(address)[:32])
+                (int(product_id), date.fromisoformat(day), visitor[:32], address[:32], referrer)
             )
         except (UnicodeDecodeError, ValueError):
             log.warning("dropping a malformed page view entry: %r", item[:80])

@@ -101,6 +101,7 @@ def _count_view(product: pages.ProductHead, store: pages.StoreLink) -> None:
         pageviews.visitor_key(secret, pageviews.visitor_identity(user_id, network), today),
         today,
         address=pageviews.visitor_key(secret, f"address:{network}", today),
+        referrer=pageviews.referrer_host(request.referrer, request.host),
     )
 
 

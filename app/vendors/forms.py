@@ -1,6 +1,6 @@
-"""The application to sell and the admin's decline form."""
+"""The application to sell, the admin's decline form, payout details and payout actions."""
 
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.forms import Form, options
@@ -46,3 +46,26 @@ class DeclineForm(Form):
     reason = TextAreaField(
         "Reason (the applicant reads this)", validators=[DataRequired(), Length(max=2_000)]
     )
+
+
+class PayoutDetailsForm(Form):
+    method = RadioField(
+        "How you are paid",
+        choices=options([("stripe", "Stripe Connect"), ("bank", "Bank transfer")]),
+        validators=[DataRequired()],
+    )
+    stripe_account_id = StringField(
+        "Stripe Connect account id", validators=[Optional(), Length(max=64)]
+    )
+    bank_details = TextAreaField(
+        "Bank details (account holder, IBAN or account and routing numbers, bank)",
+        validators=[Optional(), Length(max=1000)],
+    )
+
+
+class PayoutSentForm(Form):
+    reference = StringField("Bank reference", validators=[DataRequired(), Length(max=255)])
+
+
+class PayoutFailedForm(Form):
+    reason = StringField("Why it failed", validators=[DataRequired(), Length(max=200)])

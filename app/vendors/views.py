@@ -1,18 +1,24 @@
-"""Applying to sell, and the public storefronts."""
+"""Applying to sell, the public storefronts, vendor analytics and payouts (and the admin's
+payout pages, until the admin panel takes them)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, make_response, request, url_for
 from flask_login import current_user
 
+from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
+from app.catalog import listings
 from app.catalog.pages import storefront_page
+from app.errors import NotFound
 from app.extensions import db
-from app.forms import page_number
+from app.forms import id_arg, page_number
 from app.htmx import redirect_to, render
+from app.queue import enqueue
 from app.reviews.services import store_rating_by_slug
-from app.vendors import services
-from app.vendors.forms import ApplyForm
+from app.timeutil import utcnow
+from app.vendors import analytics, payouts, services
+from app.vendors.forms import ApplyForm, PayoutDetailsForm, PayoutFailedForm, PayoutSentForm
 
 bp = Blueprint("vendors", __name__)
 
@@ -69,3 +75,222 @@ def storefront_GET(slug: str):
     return render(
         "vendors/storefront.html", "results", vendor=page, rating=store_rating_by_slug(slug)
     )
+
+
+# --- analytics ------------------------------------------------------------------------------
+
+
+def _range_or_default(today) -> tuple[analytics.DateRange, str | None]:
+    try:
+        return analytics.parse_range(request.args, today), None
+    except analytics.InvalidRange as exc:
+        return analytics.parse_range({}, today), exc.message
+
+
+def _analytics_page(product_id: int | None):
+    vendor = listings.require_vendor(current_user)
+    product = listings.get_own_product(current_user, product_id) if product_id else None
+    rng, error = _range_or_default(utcnow().date())
+    report = analytics.report(vendor.id, product.id if product else None, rng)
+    return render(
+        "vendors/analytics.html",
+        "analytics",
+        status=422 if error else 200,
+        vendor=vendor,
+        product=product,
+        rng=rng,
+        report=report,
+        error=error,
+        args=request.args,
+    )
+
+
+@bp.get("/vendor/analytics")
+@permission_required(Permission.SELL)
+def analytics_GET():
+    return _analytics_page(None)
+
+
+@bp.get("/vendor/analytics/<id:product_id>")
+@permission_required(Permission.SELL)
+def product_analytics_GET(product_id: int):
+    return _analytics_page(product_id)
+
+
+def _csv(body: str, filename: str) -> Response:
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _export_scope() -> tuple[int, int | None, analytics.DateRange]:
+    vendor = listings.require_vendor(current_user)
+    product_id = None
+    if "product" in request.args:
+        wanted = id_arg(request.args, "product")
+        if wanted is None:
+            raise NotFound()
+        product_id = listings.get_own_product(current_user, wanted).id
+    rng, error = _range_or_default(utcnow().date())
+    if error:
+        raise analytics.InvalidRange(error)
+    return vendor.id, product_id, rng
+
+
+@bp.get("/vendor/analytics/daily.csv")
+@permission_required(Permission.SELL)
+def daily_csv_GET():
+    vendor_id, product_id, rng = _export_scope()
+    points = analytics.series(vendor_id, product_id, rng)
+    currency = analytics.main_currency(vendor_id, analytics.totals(vendor_id, product_id, rng))
+    return _csv(analytics.series_csv(points, currency), f"daily-{rng.first}-{rng.last}.csv")
+
+
+@bp.get("/vendor/analytics/sales.csv")
+@permission_required(Permission.SELL)
+def sales_csv_GET():
+    vendor_id, product_id, rng = _export_scope()
+    return _csv(
+        analytics.sales_csv(vendor_id, product_id, rng), f"sales-{rng.first}-{rng.last}.csv"
+    )
+
+
+# --- payouts --------------------------------------------------------------------------------
+
+
+def _settings():
+    return current_app.config["APP_CONFIG"]
+
+
+@bp.get("/vendor/payouts")
+@permission_required(Permission.SELL)
+def payouts_GET():
+    vendor = listings.require_vendor(current_user)
+    settings = _settings()
+    return render(
+        "vendors/payouts.html",
+        vendor=vendor,
+        balances=payouts.balances(vendor.id, utcnow(), settings.payout_hold_days),
+        account=payouts.account_of(vendor),
+        payouts=payouts.payouts_of(vendor.id),
+        settings=settings,
+    )
+
+
+def _details_page(form: PayoutDetailsForm, account, status: int = 200):
+    return render(
+        "vendors/payout_details.html",
+        "payout_form",
+        status=status,
+        form=form,
+        account=account,
+        can_store_bank=_settings().payout_encryption_key is not None,
+    )
+
+
+@bp.get("/vendor/payouts/details")
+@permission_required(Permission.SELL)
+def payout_details_GET():
+    vendor = listings.require_vendor(current_user)
+    account = payouts.account_of(vendor)
+    form = PayoutDetailsForm(
+        method=account.method if account else "stripe",
+        stripe_account_id=account.stripe_account_id if account else "",
+    )
+    return _details_page(form, account)
+
+
+@bp.post("/vendor/payouts/details")
+@permission_required(Permission.SELL)
+def payout_details_POST():
+    vendor = listings.require_vendor(current_user)
+    form = PayoutDetailsForm()
+    if not form.validate_on_submit():
+        return _details_page(form, payouts.account_of(vendor), 422)
+    try:
+        payouts.save_payout_details(
+            vendor,
+            form.method.data,
+            form.stripe_account_id.data or "",
+            form.bank_details.data or "",
+            _settings().payout_encryption_key,
+        )
+    except payouts.PayoutDetailsError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        return _details_page(form, payouts.account_of(vendor), 422)
+    db.session.commit()
+    flash("Payout details saved.", "success")
+    return redirect_to(url_for("vendors.payouts_GET"))
+
+
+@bp.get("/vendor/payouts/<id:payout_id>/statement.csv")
+@permission_required(Permission.SELL)
+def statement_GET(payout_id: int):
+    vendor = listings.require_vendor(current_user)
+    payout = payouts.get_own_payout(vendor, payout_id)
+    return _csv(payouts.statement_csv(payout), f"payout-{payout.id}-statement.csv")
+
+
+# --- admin: payouts (the lead moves these into the admin panel) -----------------------------
+
+
+@bp.get("/admin/payouts")
+@permission_required(Permission.CONFIGURE)
+def admin_payouts_GET():
+    status = request.args.get("status", "pending")
+    if status not in ("pending", "sent", "failed", ""):
+        status = "pending"
+    rows = payouts.admin_payouts(status or None)
+    key = _settings().payout_encryption_key
+    details = {
+        p.id: payouts.bank_details_of(account, key)
+        for p in rows
+        if p.method == "bank"
+        and p.status == "pending"
+        and (account := payouts.account_of(p.vendor))
+    }
+    return render(
+        "vendors/admin_payouts.html",
+        payouts=rows,
+        shown=status,
+        details=details,
+        sent_form=PayoutSentForm(),
+        failed_form=PayoutFailedForm(),
+        run_form=ConfirmForm(),
+    )
+
+
+@bp.post("/admin/payouts/run")
+@permission_required(Permission.CONFIGURE)
+def admin_run_payouts_POST():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    enqueue("default", "jobs.vendors.run_payouts")
+    flash("Payouts are being prepared: pending ones appear here.", "success")
+    return redirect_to(url_for("vendors.admin_payouts_GET"))
+
+
+@bp.post("/admin/payouts/<id:payout_id>/sent")
+@permission_required(Permission.CONFIGURE)
+def admin_payout_sent_POST(payout_id: int):
+    form = PayoutSentForm()
+    if not form.validate_on_submit():
+        flash("Give the bank transfer's reference.", "error")
+        return redirect_to(url_for("vendors.admin_payouts_GET"))
+    payouts.mark_payout_sent(current_user, payout_id, form.reference.data)
+    flash("Payout marked as sent.", "success")
+    return redirect_to(url_for("vendors.admin_payouts_GET"))
+
+
+@bp.post("/admin/payouts/<id:payout_id>/failed")
+@permission_required(Permission.CONFIGURE)
+def admin_payout_failed_POST(payout_id: int):
+    form = PayoutFailedForm()
+    if not form.validate_on_submit():
+        flash("Say why the payout failed.", "error")
+        return redirect_to(url_for("vendors.admin_payouts_GET"))
+    payouts.mark_payout_failed(current_user, payout_id, form.reason.data)
+    flash("Payout marked as failed: the amount is back in the vendor's balance.", "success")
+    return redirect_to(url_for("vendors.admin_payouts_GET"))

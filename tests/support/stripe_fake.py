@@ -10,10 +10,12 @@ idempotency rules and webhook deliveries signed exactly as Stripe signs them.
 
 Endpoints: products (create with id, retrieve, update), prices (create, list, update),
 checkout sessions (create, retrieve), refunds (create), invoice payments (list), subscriptions
-(retrieve, cancel); anything else answers 404 as Stripe does. Requests are recorded in
-``calls`` (``writes()`` for POST and DELETE) with their ``Idempotency-Key``; a key seen before
-with the same request replays the first answer, with another request it is refused (400,
-``idempotency_error``), as on Stripe. Every event the fake produces (from the helpers below or
+(retrieve, cancel), transfers to connected accounts (create; a destination in
+``refused_destinations`` is refused as Stripe refuses a closed or unknown account); anything
+else answers 404 as Stripe does. Requests are recorded in ``calls`` (``writes()`` for POST
+and DELETE) with their ``Idempotency-Key``; a key seen before with the same request replays
+the first answer, with another request it is refused (400, ``idempotency_error``), as on
+Stripe. Every event the fake produces (from the helpers below or
 from an API call such as a refund or a cancellation) is appended to ``deliveries``; the
 helpers also return theirs, in the order Stripe sends them.
 
@@ -309,6 +311,8 @@ class StripeFake(FakeServer):
         self._line_items: dict[str, list[dict]] = {}
         self._session_extras: dict[str, dict] = {}
         self._idempotent: dict[str, tuple[tuple, int, Any]] = {}
+        self.transfers: dict[str, dict] = {}
+        self.refused_destinations: set[str] = set()
 
     def _payment(self, amount: int, currency: str, metadata: dict) -> tuple[dict, dict]:
         now = int(time.time())
@@ -474,6 +478,7 @@ class StripeFake(FakeServer):
             ("GET", r"/v1/invoice_payments", self._list_invoice_payments),
             ("GET", r"/v1/subscriptions/([^/]+)", self._get_subscription),
             ("DELETE", r"/v1/subscriptions/([^/]+)", self._delete_subscription),
+            ("POST", r"/v1/transfers", self._create_transfer),
         ]
         for route_method, pattern, handler in routes:
             match = re.fullmatch(pattern, path)
@@ -758,3 +763,30 @@ class StripeFake(FakeServer):
             )
         self._cancel(subscription)
         return subscription
+
+    def _create_transfer(self, params: dict) -> dict:
+        amount = _int(params, "amount")
+        if amount < 1:
+            raise StripeError(
+                400, "This value must be greater than or equal to 1.", "parameter_invalid_integer"
+            )
+        destination = params.get("destination") or ""
+        if not destination:
+            raise StripeError(400, "Missing required param: destination.", "parameter_missing")
+        if not params.get("currency"):
+            raise StripeError(400, "Missing required param: currency.", "parameter_missing")
+        if destination in self.refused_destinations or not destination.startswith("acct_"):
+            raise StripeError(400, f"No such destination: '{destination}'", "resource_missing")
+        transfer = {
+            "id": _id("tr"),
+            "object": "transfer",
+            "amount": amount,
+            "currency": params["currency"],
+            "destination": destination,
+            "transfer_group": params.get("transfer_group"),
+            "metadata": params.get("metadata") or {},
+            "reversed": False,
+            "created": int(time.time()),
+        }
+        self.transfers[transfer["id"]] = transfer
+        return transfer
