@@ -429,25 +429,25 @@ def jobs_GET():
     )
 
 
-@bp.post("/jobs/<queue>/<job_id>/retry")
+@bp.post("/jobs/<queue>/<job_key>/retry")
 @permission_required(Permission.CONFIGURE)
-def job_retry_POST(queue: str, job_id: str):
+def job_retry_POST(queue: str, job_key: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    admin.retry_job(current_user, queue, job_id, ip=_ip())
+    admin.retry_job(current_user, queue, job_key, ip=_ip())
     db.session.commit()
     flash("The job is back on its queue.", "success")
     return redirect_to(url_for("admin.jobs_GET", queue=queue))
 
 
-@bp.post("/jobs/<queue>/<job_id>/delete")
+@bp.post("/jobs/<queue>/<job_key>/delete")
 @permission_required(Permission.CONFIGURE)
-def job_delete_POST(queue: str, job_id: str):
+def job_delete_POST(queue: str, job_key: str):
     form = ConfirmedReasonForm()
     if not form.validate_on_submit():
         flash("Give a reason and tick the box to delete a job.", "error")
         return redirect_to(url_for("admin.jobs_GET", queue=queue))
-    admin.delete_job(current_user, queue, job_id, form.reason.data, ip=_ip())
+    admin.delete_job(current_user, queue, job_key, form.reason.data, ip=_ip())
     db.session.commit()
     flash("The job is deleted.", "success")
     return redirect_to(url_for("admin.jobs_GET", queue=queue))

@@ -188,7 +188,7 @@ def aggregate_day(day: date) -> int:
     stats = ProductDailyStat.__table__
     session = db.session
     session.execute(delete(stats).where(stats.c.day == day))
-    written = session.execute(
+    session.execute(
         stats.insert().from_select(
             [
                 "product_id",
@@ -206,7 +206,9 @@ def aggregate_day(day: date) -> int:
             ],
             rows,
         )
-    ).rowcount
+    )
+    # Counted, not read off rowcount: drivers need not report it for INSERT ... SELECT.
+    written = session.scalar(select(func.count()).select_from(stats).where(stats.c.day == day))
     _aggregate_sources(day, start, end)
     _roll_up(day)
     session.commit()
