@@ -26,9 +26,7 @@ import secrets
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -37,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from _data import PRODUCTION_PARTS, seed_products  # noqa: E402
-from bench_pages import Server  # noqa: E402
+from bench_pages import Server, drive  # noqa: E402
 from bench_search import pct  # noqa: E402
 
 P95_TARGET_MS = 50.0
@@ -206,43 +204,6 @@ def sign_in(port: int, email: str) -> str:
     return cookie
 
 
-def drive(
-    port: int, paths: Callable[[random.Random], str], cookie: str, connections: int, requests: int
-) -> tuple[list[float], float, int]:
-    """``connections`` keep-alive clients with the vendor's cookie send ``requests`` GETs
-    each; return latencies (ms), wall time and the count of non-200 answers."""
-    latencies: list[list[float]] = [[] for _ in range(connections)]
-    errors = [0] * connections
-    barrier = threading.Barrier(connections + 1)
-
-    def client(i: int) -> None:
-        rnd = random.Random(i)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Cookie": cookie, "User-Agent": f"bench-{i}", "Accept": "text/html"}
-        barrier.wait()
-        for _ in range(requests):
-            start = time.perf_counter()
-            try:
-                conn.request("GET", paths(rnd), headers=headers)
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                status = 0
-            latencies[i].append((time.perf_counter() - start) * 1000)
-            errors[i] += status != 200
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return [ms for per in latencies for ms in per], time.perf_counter() - start, sum(errors)
-
-
 def bench_pages(args: argparse.Namespace) -> bool:
     from app import create_app
 
@@ -265,11 +226,11 @@ def bench_pages(args: argparse.Namespace) -> bool:
                 "daily_csv_90": lambda rnd: "/vendor/analytics/daily.csv?range=90",
             }
             for path in routes.values():
-                drive(server.port, path, cookie, args.connections, args.warmup)
+                drive(server.port, path, args.connections, args.warmup, headers={"Cookie": cookie})
             ok = True
             for name, path in routes.items():
                 times, wall, failed = drive(
-                    server.port, path, cookie, args.connections, args.requests
+                    server.port, path, args.connections, args.requests, headers={"Cookie": cookie}
                 )
                 p95 = pct(times, 95)
                 print(f"analytics_{name}_p50: {statistics.median(times):.1f} ms")

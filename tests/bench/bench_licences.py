@@ -18,7 +18,6 @@ Targets at 10k licences: validate p95 < 20 ms, throughput >= 50 % of the floor.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -26,7 +25,6 @@ import secrets
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -36,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from _data import PRODUCTION_PARTS, seed_products  # noqa: E402
-from bench_pages import Server  # noqa: E402
+from bench_pages import Server, drive  # noqa: E402
 from bench_search import pct  # noqa: E402
 
 P95_TARGET_MS = 20.0
@@ -173,49 +171,6 @@ def prepare(
     return env, made
 
 
-def drive(
-    port: int, requests_of: Callable[[random.Random], Request], connections: int, requests: int
-) -> tuple[list[float], float, int]:
-    """``connections`` threads with one keep-alive connection each send ``requests`` requests;
-    return latencies (ms), wall time and the count of answers that were not 200 or 404."""
-    latencies: list[list[float]] = [[] for _ in range(connections)]
-    errors = [0] * connections
-    barrier = threading.Barrier(connections + 1)
-
-    def client(i: int) -> None:
-        rnd = random.Random(i * 7919 + requests)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        barrier.wait()
-        for _ in range(requests):
-            method, path, body = requests_of(rnd)
-            headers = {"User-Agent": f"bench-client-{i}"}
-            if body is not None:
-                headers["Content-Type"] = "application/json"
-            start = time.perf_counter()
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                status = 0
-            latencies[i].append((time.perf_counter() - start) * 1000)
-            if status not in (200, 404):
-                errors[i] += 1
-        conn.close()
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - start
-    return [ms for per in latencies for ms in per], wall, sum(errors)
-
-
 def validate_requests(made: list[tuple[str, int, str]]) -> Callable[[random.Random], Request]:
     slugs = sorted({slug for _, _, slug in made})
 
@@ -250,7 +205,7 @@ def bench(args: argparse.Namespace) -> bool:
                 "validate": validate_requests(made),
             }
             for path in targets.values():
-                drive(server.port, path, args.connections, args.warmup)
+                drive(server.port, path, args.connections, args.warmup, ok=(200, 404))
             latencies: dict[str, list[float]] = {name: [] for name in targets}
             rates: dict[str, list[float]] = {name: [] for name in targets}
             cpu_ms: dict[str, list[float]] = {name: [] for name in targets}
@@ -260,7 +215,7 @@ def bench(args: argparse.Namespace) -> bool:
             def run(name: str) -> float:
                 cpu = server.cpu_seconds()
                 times, wall, failed = drive(
-                    server.port, targets[name], args.connections, args.requests
+                    server.port, targets[name], args.connections, args.requests, ok=(200, 404)
                 )
                 cpu_ms[name].append(1000 * (server.cpu_seconds() - cpu) / len(times))
                 latencies[name] += times

@@ -148,15 +148,19 @@ class Server:
 
 def drive(
     port: int,
-    paths: Callable[[random.Random], str],
+    requests_of: Callable[[random.Random], str | tuple[str, str, bytes | None]],
     connections: int,
     requests: int,
     seed: int = 0,
+    headers: dict[str, str] | None = None,
+    ok: tuple[int, ...] = (200,),
 ) -> tuple[list[float], float, int]:
     """``connections`` threads, each with one keep-alive connection (reopened when the server
-    closes it), its own User-Agent and its own random paths (by ``seed``: each round draws
+    closes it), its own User-Agent and its own random requests (by ``seed``: each round draws
     new ones, or later rounds would find the first round's pages cached), send ``requests``
-    GETs; return latencies, wall time and the count of non-200 answers."""
+    requests; return latencies (ms), wall time and the count of answers not in ``ok``.
+
+    ``requests_of`` gives a path to GET, or (method, path, JSON body or None)."""
     latencies: list[list[float]] = [[] for _ in range(connections)]
     errors = [0] * connections
     barrier = threading.Barrier(connections + 1)
@@ -164,13 +168,15 @@ def drive(
     def client(i: int) -> None:
         rnd = random.Random(seed * connections + i)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"User-Agent": f"bench-client-{i}", "Accept": "text/html"}
+        base = {"User-Agent": f"bench-client-{i}", "Accept": "text/html", **(headers or {})}
         barrier.wait()
         for _ in range(requests):
-            path = paths(rnd)
+            wanted = requests_of(rnd)
+            method, path, body = ("GET", wanted, None) if isinstance(wanted, str) else wanted
+            sent = base if body is None else {**base, "Content-Type": "application/json"}
             start = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request(method, path, body=body, headers=sent)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -178,7 +184,7 @@ def drive(
                 conn.close()
                 status = 0
             latencies[i].append((time.perf_counter() - start) * 1000)
-            if status != 200:
+            if status not in ok:
                 errors[i] += 1
         conn.close()
 
