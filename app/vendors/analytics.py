@@ -397,29 +397,22 @@ class DayPoint:
     net_cents: int
 
 
+def _scope(store_model, product_model, vendor_id: int, product_id: int | None, rng: DateRange):
+    """The table to read and its conditions: the store's daily rows (``store_model``), or one
+    product's (``product_model``)."""
+    table = (store_model if product_id is None else product_model).__table__
+    conditions = [table.c.vendor_id == vendor_id, table.c.day.between(rng.first, rng.last)]
+    if product_id is not None:
+        conditions.append(table.c.product_id == product_id)
+    return table, conditions
+
+
 def _stats_scope(vendor_id: int, product_id: int | None, rng: DateRange):
-    """The table to read and its conditions: the store's daily rows, or one product's."""
-    if product_id is None:
-        table = VendorDailyStat.__table__
-        return table, [table.c.vendor_id == vendor_id, table.c.day.between(rng.first, rng.last)]
-    table = ProductDailyStat.__table__
-    return table, [
-        table.c.product_id == product_id,
-        table.c.vendor_id == vendor_id,
-        table.c.day.between(rng.first, rng.last),
-    ]
+    return _scope(VendorDailyStat, ProductDailyStat, vendor_id, product_id, rng)
 
 
 def _sources_scope(vendor_id: int, product_id: int | None, rng: DateRange):
-    if product_id is None:
-        table = VendorDailySource.__table__
-        return table, [table.c.vendor_id == vendor_id, table.c.day.between(rng.first, rng.last)]
-    table = ProductDailySource.__table__
-    return table, [
-        table.c.product_id == product_id,
-        table.c.vendor_id == vendor_id,
-        table.c.day.between(rng.first, rng.last),
-    ]
+    return _scope(VendorDailySource, ProductDailySource, vendor_id, product_id, rng)
 
 
 def totals(vendor_id: int, product_id: int | None, rng: DateRange) -> Totals:
