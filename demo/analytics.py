@@ -24,8 +24,7 @@ from app.accounts.services import find_user_by_email, hash_password
 from app.catalog.models import PriceType, Product, ProductStatus, ProductView
 from app.commerce.models import LedgerEntry, Order, OrderLine
 from app.extensions import db
-from app.licensing.keys import generate_key
-from app.licensing.models import Licence
+from app.licensing.services import issue_licence
 from app.search.models import SearchClick, SearchQuery
 from app.timeutil import utcnow
 from app.vendors import analytics, payouts
@@ -168,18 +167,7 @@ def _sale(n: int, buyer_id: int, product: Product, paid_at: datetime) -> None:
     )
     db.session.add(order)
     db.session.flush()
-    db.session.add(
-        Licence(
-            key=generate_key(),
-            user_id=buyer_id,
-            product_id=product.id,
-            order_line_id=line.id,
-            commercial_use=product.licence_commercial,
-            redistribution=product.licence_redistribution,
-            modification=product.licence_modification,
-            created_at=paid_at,
-        )
-    )
+    issue_licence(buyer_id, product, line.id).created_at = paid_at
     commission = price * COMMISSION_BPS // 10_000
     for account, amount, kind in (
         ("buyer", -price, "gross"),
