@@ -436,8 +436,10 @@ def seed() -> Iterator[str]:
     db.session.commit()
     yield from seed_catalog(reviewer=accounts[Role.ADMIN])
     from demo.commerce import seed_commerce
+    from demo.support import seed_support
 
     yield from seed_commerce(accounts[Role.CUSTOMER], accounts[Role.VENDOR])
+    yield from seed_support(accounts[Role.CUSTOMER], accounts[Role.VENDOR])
     yield from seed_notifications(accounts)
 
 
