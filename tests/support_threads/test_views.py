@@ -347,3 +347,25 @@ def test_htmx_gets_the_form_fragment_back_and_the_inbox_swaps(app, client, make_
     fragment = vendor.get("/vendor/support?status=open", headers={"HX-Request": "true"})
     text = fragment.get_data(as_text=True)
     assert text.lstrip().startswith('<div id="inbox">') and "It stops at the second node" in text
+
+
+def test_htmx_escalate_and_resolve_forms_come_back_alone(app, client, make_user):
+    made = make_thread(app, make_user)
+    login(client, made.purchase.buyer)
+    escalate = client.post(
+        f"/support/{made.thread_id}/escalate",
+        data={"csrf_token": csrf_token(client, "/support"), "reason": "short"},
+        headers={"HX-Request": "true"},
+    )
+    assert escalate.status_code == 422
+    assert escalate.get_data(as_text=True).lstrip().startswith('<form id="escalate_form"')
+    escalated = make_thread(app, make_user, escalated=True)
+    admin = _client_for(app, make_user("admin"))
+    resolve = admin.post(
+        f"/admin/support/escalations/{escalated.escalation_id}/resolve",
+        data={"csrf_token": csrf_token(admin, "/admin/support"), "note": ""},
+        headers={"HX-Request": "true"},
+    )
+    assert resolve.status_code == 422
+    text = resolve.get_data(as_text=True)
+    assert text.lstrip().startswith('<form id="resolve_form"') and "This field is required." in text
