@@ -50,6 +50,7 @@ from app.vendors.models import VendorProfile, VendorStatus
 from demo.analytics import seed_analytics
 from demo.commerce import seed_commerce
 from demo.reviews import seed_reviews
+from demo.support import seed_support
 
 DATA = Path(__file__).resolve().parent
 NOTE = "demo data"
@@ -439,6 +440,7 @@ def seed() -> Iterator[str]:
     db.session.commit()
     yield from seed_catalog(reviewer=accounts[Role.ADMIN])
     yield from seed_commerce(accounts[Role.CUSTOMER], accounts[Role.VENDOR])
+    yield from seed_support(accounts[Role.CUSTOMER], accounts[Role.VENDOR])
     yield from seed_reviews()
     yield from seed_analytics()
     yield from seed_notifications(accounts)

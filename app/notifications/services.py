@@ -143,6 +143,12 @@ KINDS: dict[str, Kind] = {
         Kind("refund", "Refunds", "An order was refunded."),
         Kind("renewal_failed", "Failed renewals", "A subscription could not be renewed."),
         Kind(
+            "support_message",
+            "Support messages",
+            "A new message, closing or escalation in one of your support threads.",
+            chatty=True,
+        ),
+        Kind(
             "vendor_decision",
             "Store application",
             "The decision on your application to sell.",
