@@ -263,6 +263,10 @@ class PaymentEventRecord(db.Model):
     outcome: Mapped[str] = mapped_column(String(200), default="")
 
 
+# The subscription statuses whose licences may be used.
+RUNNING_SUBSCRIPTION = ("active", "trialing")
+
+
 class Subscription(db.Model):
     """A provider subscription bought through one order line; licences follow its validity."""
 
@@ -292,7 +296,7 @@ class Subscription(db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in ("active", "trialing")
+        return self.status in RUNNING_SUBSCRIPTION
 
 
 class LedgerEntry(db.Model):

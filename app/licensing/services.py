@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from app.accounts.models import User
 from app.catalog.listings import require_vendor
 from app.catalog.models import Product
-from app.commerce.models import Subscription
+from app.commerce.models import RUNNING_SUBSCRIPTION, Subscription
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
 from app.licensing.keys import InvalidKey, generate_key, is_well_formed, normalise_key
@@ -122,6 +122,30 @@ def owned_product_ids(user_id: int, product_ids: list[int]) -> set[int]:
         )
     )
     return {row.product_id for row in rows if row.is_valid(now)}
+
+
+def holder_ids(product_id: int, now: datetime | None = None) -> list[int]:
+    """Each user holding a valid licence for ``product_id`` once, in id order: active, not
+    expired, and its subscription (if any) running, as ``licence_state`` says "active"."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Licence.user_id)
+            .outerjoin(Subscription, Subscription.id == Licence.subscription_id)
+            .where(
+                Licence.product_id == product_id,
+                Licence.status == LicenceStatus.ACTIVE,
+                or_(Licence.expires_at.is_(None), Licence.expires_at > now),
+                or_(
+                    Licence.subscription_id.is_(None),
+                    Subscription.id.is_(None),
+                    Subscription.status.in_(RUNNING_SUBSCRIPTION),
+                ),
+            )
+            .distinct()
+            .order_by(Licence.user_id)
+        )
+    )
 
 
 MAX_INSTANCE_ID = 128
