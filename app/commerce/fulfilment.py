@@ -383,12 +383,10 @@ def _subscription_event(event: PaymentEvent) -> Outcome:
     if kind is EventKind.RENEWAL_PAID:
         _renewal_paid(subscriptions, event)
         return Outcome("processed", "renewal paid", order_id)
-    lapsed = []
+    before = {subscription.id: subscription.status for subscription in subscriptions}
     for subscription in subscriptions:
         if kind is EventKind.RENEWAL_FAILED:
             if _is_newer(subscription, event.created):
-                if subscription.status != "past_due":
-                    lapsed.append(subscription)
                 subscription.status, subscription.status_at = "past_due", event.created
             # The licence runs to the end of the period paid for; it ends then if unpaid.
         elif kind is EventKind.SUBSCRIPTION_CANCELLED or (
@@ -405,6 +403,9 @@ def _subscription_event(event: PaymentEvent) -> Outcome:
             if _is_newer(subscription, event.created) and subscription.cancelled_at is None:
                 subscription.status = event.subscription_status or subscription.status
                 subscription.status_at = event.created
+    # Past due from the failed charge or from the subscription's update, whichever the
+    # provider delivers first: the subscriber hears of it once.
+    lapsed = [s for s in subscriptions if s.status == "past_due" != before[s.id]]
     if lapsed:
         _notify_of_failed_renewal(lapsed)
     return Outcome("processed", kind.value, order_id)
