@@ -96,6 +96,7 @@ def test_a_refund_tells_the_buyer_and_the_vendors_whose_lines_it_took(
         shop, shop_client, shop_login, make_user, stripe_fake
     )
     first_vendor, second_vendor = _vendor_user_id(shop, first), _vendor_user_id(shop, second)
+    choose(shop, first_vendor, "refund", email=False)
     run_shop_jobs()
     mailbox.clear()
 
@@ -111,6 +112,8 @@ def test_a_refund_tells_the_buyer_and_the_vendors_whose_lines_it_took(
     assert subject_of(mail) == refund.title
     [vendor_refund] = notices(shop, first_vendor, "refund")
     assert vendor_refund.title == "Refund of $5.00 on “First”"
+    assert vendor_refund.email_state == EmailState.NONE  # refund emails switched off
+    assert mailbox.to(_email_of(shop, first_vendor)) == []
     assert notices(shop, second_vendor, "refund") == []
 
     # A replay changes nothing; the rest of the order back: both stores and the buyer hear.
