@@ -47,6 +47,9 @@ from app.n8n import RenderOptions, analyse, parse_workflow, render_svg
 from app.storage import content_key, get_storage
 from app.timeutil import utcnow
 from app.vendors.models import VendorProfile, VendorStatus
+from demo.analytics import seed_analytics
+from demo.commerce import seed_commerce
+from demo.reviews import seed_reviews
 
 DATA = Path(__file__).resolve().parent
 NOTE = "demo data"
@@ -435,9 +438,9 @@ def seed() -> Iterator[str]:
         accounts[role] = user
     db.session.commit()
     yield from seed_catalog(reviewer=accounts[Role.ADMIN])
-    from demo.commerce import seed_commerce
-
     yield from seed_commerce(accounts[Role.CUSTOMER], accounts[Role.VENDOR])
+    yield from seed_reviews()
+    yield from seed_analytics()
     yield from seed_notifications(accounts)
 
 

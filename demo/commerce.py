@@ -30,6 +30,30 @@ def _first(vendor_id: int, price_type: PriceType, avoid_vendor: bool = False) ->
     return db.session.scalar(query.order_by(Product.id).limit(1))
 
 
+def buy(
+    user: User, product: Product, interval: str | None = None, code: str | None = None
+) -> Order:
+    """``user`` buys ``product`` the way a shopper does, one commit per step as the requests
+    would make them: the cart (with ``code`` applied), the checkout and the sandbox's signed
+    payment delivery; a free product is got at once."""
+    if product.price_type == PriceType.FREE:
+        order = fulfilment.get_free(user, product.id)
+        db.session.commit()
+        return order
+    config = current_app.config["APP_CONFIG"]
+    sandbox = SandboxProvider(config.secret_key)
+    services.add_to_cart(user, services.SessionCart(), product.id, interval)
+    if code:
+        services.apply_code(user, services.SessionCart(), code)
+    db.session.commit()
+    order = fulfilment.start_checkout(user, sandbox.name, config.platform_commission_bps)
+    services.open_checkout(user, order.id, sandbox, "/checkout/success", "/cart")
+    db.session.commit()
+    order = fulfilment.pay_in_sandbox(user, sandbox, order.provider_session_ref)
+    db.session.commit()
+    return order
+
+
 def seed_commerce(customer: User, vendor_user: User) -> Iterator[str]:
     """Buy the demo vendor's products as the demo customer (see the module docstring)."""
     if db.session.scalar(select(Order.id).where(Order.buyer_id == customer.id).limit(1)):
@@ -40,11 +64,9 @@ def seed_commerce(customer: User, vendor_user: User) -> Iterator[str]:
     )
     if vendor is None:
         return
-    config = current_app.config["APP_CONFIG"]
-    sandbox = SandboxProvider(config.secret_key)
     free = _first(vendor, PriceType.FREE) or _first(vendor, PriceType.FREE, avoid_vendor=True)
     if free is not None:
-        fulfilment.get_free(customer, free.id)
+        buy(customer, free)
         yield f"created: free order of {free.title}"
     for price_type, interval in ((PriceType.ONE_TIME, None), (PriceType.SUBSCRIPTION, "month")):
         product = _first(vendor, price_type) or _first(vendor, price_type, avoid_vendor=True)
@@ -52,16 +74,14 @@ def seed_commerce(customer: User, vendor_user: User) -> Iterator[str]:
             continue
         if price_type == PriceType.SUBSCRIPTION and not product.monthly_price_cents:
             interval = "year"
-        services.add_to_cart(customer, services.SessionCart(), product.id, interval)
+        code = None
         if price_type == PriceType.ONE_TIME:
             owner = db.session.get(User, product.vendor.user_id)
             services.create_discount_code(
                 owner, DEMO_CODE, DiscountKind.PERCENT, 1000, product_ids=[product.id]
             )
-            services.apply_code(customer, services.SessionCart(), DEMO_CODE)
-        order = fulfilment.start_checkout(customer, sandbox.name, config.platform_commission_bps)
-        services.open_checkout(customer, order.id, sandbox, "/checkout/success", "/cart")
-        fulfilment.pay_in_sandbox(customer, sandbox, order.provider_session_ref)
+            code = DEMO_CODE
+        order = buy(customer, product, interval, code)
         db.session.commit()
         yield f"created: paid order {order.number} ({product.title})"
     db.session.commit()

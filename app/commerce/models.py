@@ -263,10 +263,6 @@ class PaymentEventRecord(db.Model):
     outcome: Mapped[str] = mapped_column(String(200), default="")
 
 
-# The subscription statuses whose licences may be used.
-RUNNING_SUBSCRIPTION = ("active", "trialing")
-
-
 class Subscription(db.Model):
     """A provider subscription bought through one order line; licences follow its validity."""
 
@@ -296,7 +292,7 @@ class Subscription(db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in RUNNING_SUBSCRIPTION
+        return self.status in ("active", "trialing")
 
 
 class LedgerEntry(db.Model):

@@ -164,7 +164,7 @@ def start_download(user: User, licence_id: int, secret_key: str) -> str:
     """Check ``user``'s licence at the click and hand out a short-lived link to its file.
 
     The licence must be the user's (else NotFound), usable (LicenceNotUsable: disabled,
-    revoked, expired, lapsed), include downloads (DownloadNotPermitted) and have downloads
+    revoked, expired), include downloads (DownloadNotPermitted) and have downloads
     left (DownloadLimitReached, counted atomically so two clicks racing for the last one
     cannot both get it); the product must have a file (NothingToDownload). Writes a
     DownloadLog row, counts the download on the licence and the product, and records the

@@ -15,7 +15,6 @@ from sqlalchemy.orm import joinedload
 from app.accounts.models import User
 from app.catalog.listings import require_vendor
 from app.catalog.models import Product
-from app.commerce.models import RUNNING_SUBSCRIPTION, Subscription
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
 from app.licensing.keys import InvalidKey, generate_key, is_well_formed, normalise_key
@@ -125,22 +124,16 @@ def owned_product_ids(user_id: int, product_ids: list[int]) -> set[int]:
 
 
 def holder_ids(product_id: int, now: datetime | None = None) -> list[int]:
-    """Each user holding a valid licence for ``product_id`` once, in id order: active, not
-    expired, and its subscription (if any) running, as ``licence_state`` says "active"."""
+    """Each user holding a valid licence for ``product_id`` once, in id order (``Licence.state``
+    "active" in SQL: neither revoked nor disabled, not expired)."""
     now = now or utcnow()
     return list(
         db.session.scalars(
             select(Licence.user_id)
-            .outerjoin(Subscription, Subscription.id == Licence.subscription_id)
             .where(
                 Licence.product_id == product_id,
                 Licence.status == LicenceStatus.ACTIVE,
                 or_(Licence.expires_at.is_(None), Licence.expires_at > now),
-                or_(
-                    Licence.subscription_id.is_(None),
-                    Subscription.id.is_(None),
-                    Subscription.status.in_(RUNNING_SUBSCRIPTION),
-                ),
             )
             .distinct()
             .order_by(Licence.user_id)
@@ -185,29 +178,12 @@ REFUSALS = {
     "disabled": "That licence has been disabled by its vendor.",
     "revoked": "That licence has been revoked (its order was refunded or it ended).",
     "expired": "That licence has expired.",
-    "lapsed": "That licence's subscription is no longer active.",
 }
-
-
-def licence_state(licence: Licence, now: datetime | None = None) -> str:
-    """``active``, or why the licence cannot be used: revoked, disabled, expired or lapsed
-    (a subscription licence whose subscription has ended)."""
-    if licence.status == LicenceStatus.REVOKED:
-        return "revoked"
-    if licence.status == LicenceStatus.DISABLED:
-        return "disabled"
-    if licence.expires_at is not None and as_utc(licence.expires_at) <= (now or utcnow()):
-        return "expired"
-    if licence.subscription_id is not None:
-        subscription = db.session.get(Subscription, licence.subscription_id)
-        if subscription is not None and not subscription.is_active:
-            return "lapsed"
-    return "active"
 
 
 def require_usable(licence: Licence, now: datetime | None = None) -> None:
     """Raise LicenceNotUsable (with the reason) unless ``licence`` is active."""
-    state = licence_state(licence, now)
+    state = licence.state(now)
     if state != "active":
         raise LicenceNotUsable(REFUSALS[state])
 
@@ -338,7 +314,7 @@ def deactivate_instance(key: str, instance_id: str, now: datetime | None = None)
 
 def licence_summary(licence: Licence, now: datetime | None = None) -> dict[str, Any]:
     """What the licence API says about a licence (the OpenAPI schema LicenceStatus)."""
-    state = licence_state(licence, now)
+    state = licence.state(now)
     return {
         "valid": state == "active",
         "status": state,
@@ -376,7 +352,7 @@ def get_own_licence(user: User, licence_id: int) -> Licence:
 @dataclass(frozen=True)
 class LibraryEntry:
     licence: Licence
-    state: str  # licence_state
+    state: str  # Licence.state
     file: Any  # what file_of answered: the current version's file, or None
 
     @property
@@ -410,8 +386,7 @@ def library_for(user: User, file_of: Callable[[Product], Any]) -> list[LibraryEn
         .order_by(Licence.created_at.desc(), Licence.id.desc())
     )
     return [
-        LibraryEntry(licence, licence_state(licence, now), file_of(licence.product))
-        for licence in licences
+        LibraryEntry(licence, licence.state(now), file_of(licence.product)) for licence in licences
     ]
 
 

@@ -35,7 +35,7 @@ def licence_GET(licence_id: int):
         "licensing/licence.html",
         "activations",
         licence=licence,
-        state=services.licence_state(licence),
+        state=licence.state(),
         file=downloadable_file(licence.product),
         confirm=ConfirmForm(),
     )
