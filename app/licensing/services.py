@@ -123,6 +123,24 @@ def owned_product_ids(user_id: int, product_ids: list[int]) -> set[int]:
     return {row.product_id for row in rows if row.is_valid(now)}
 
 
+def holder_ids(product_id: int, now: datetime | None = None) -> list[int]:
+    """Each user holding a valid licence for ``product_id`` once, in id order (``Licence.state``
+    "active" in SQL: neither revoked nor disabled, not expired)."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Licence.user_id)
+            .where(
+                Licence.product_id == product_id,
+                Licence.status == LicenceStatus.ACTIVE,
+                or_(Licence.expires_at.is_(None), Licence.expires_at > now),
+            )
+            .distinct()
+            .order_by(Licence.user_id)
+        )
+    )
+
+
 MAX_INSTANCE_ID = 128
 MAX_REASON = 200
 VENDOR_PAGE_SIZE = 25

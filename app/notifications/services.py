@@ -136,6 +136,7 @@ KINDS: dict[str, Kind] = {
     for kind in (
         Kind("sale_made", "Sales", "A buyer bought one of your products.", chatty=True),
         Kind("review_received", "Reviews", "Someone reviewed one of your products.", chatty=True),
+        Kind("review_reply", "Replies", "A vendor replied to your review.", chatty=True),
         Kind("listing_decision", "Listing decisions", "A moderator decided on your listing."),
         Kind("scan_finished", "Scans", "The scan of a file you uploaded finished.", chatty=True),
         Kind("new_version", "New versions", "A product you own has a new version.", chatty=True),

@@ -121,7 +121,7 @@ def test_a_paid_checkout_is_fulfilled_by_the_webhook_only(
     )
     assert polled.status_code == 286 and "payment is confirmed" in polled.get_data(as_text=True)
 
-    assert run_shop_jobs() == 2  # receipt and sales counter
+    assert run_shop_jobs() == 3  # receipt, sales counter, the vendor's sale notification
     [mail] = mailbox.to(buyer.email)
     assert licence.key in body_text(mail) and order.number in mail["Subject"]
     with shop.app_context():
