@@ -4,8 +4,8 @@ and counters, and short-lived links (S3 presigned, or app-signed for one account
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 
 from flask import url_for
