@@ -22,3 +22,9 @@ def scan_version(version_id: int) -> str | None:
 @event_handler
 def notify_version_scanned(event: Event) -> None:
     services.notify_vendor_of_scan(int(event.payload["version_id"]))
+
+
+@event_handler
+def delete_version_files(event: Event) -> None:
+    """Take away a deleted version's stored files that no other version uses."""
+    services.delete_unreferenced_files(list(event.payload["keys"]))

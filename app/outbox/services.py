@@ -54,6 +54,7 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "version.uploaded": [("scan", "jobs.assets.scan_uploaded_version")],
     "version.rescan_requested": [("scan", "jobs.assets.scan_uploaded_version")],
     "version.scanned": [("default", "jobs.assets.notify_version_scanned")],
+    "version.deleted": [("default", "jobs.assets.delete_version_files")],
     "product.version_changed": [_REINDEX],
     # Commerce: follow-ups of a paid order (the licence domain adds its own to license.issued).
     "payment.completed": [
