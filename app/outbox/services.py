@@ -56,6 +56,8 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "version.scanned": [("default", "jobs.assets.notify_version_scanned")],
     "version.deleted": [("default", "jobs.assets.delete_version_files")],
     "product.version_changed": [_REINDEX],
+    # The vendor's watermark switch, or new screenshots under it: stamped copies, made once.
+    "product.screenshots_changed": [("default", "jobs.catalog.stamp_screenshots")],
     # Commerce: follow-ups of a paid order (the licence domain adds its own to license.issued).
     "payment.completed": [
         ("default", "jobs.commerce.send_receipt"),
