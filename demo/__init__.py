@@ -435,7 +435,12 @@ def seed() -> Iterator[str]:
         accounts[role] = user
     db.session.commit()
     yield from seed_catalog(reviewer=accounts[Role.ADMIN])
+    from app.outbox.services import dispatch_committed
     from demo.commerce import seed_commerce
+
+    # The uploads' scan jobs: run here without Redis, so the purchases below find clean files
+    # to download; with Redis the workers scan them and a later `flask seed` downloads them.
+    dispatch_committed()
 
     yield from seed_commerce(accounts[Role.CUSTOMER], accounts[Role.VENDOR])
     yield from seed_notifications(accounts)
