@@ -3,8 +3,10 @@ services; idempotent piece by piece."""
 
 from __future__ import annotations
 
+from flask_migrate import upgrade
 from sqlalchemy import delete, func, select
 
+from app import create_app
 from app.accounts.models import User
 from app.commerce import ledger
 from app.commerce.models import Order, Subscription
@@ -13,6 +15,7 @@ from app.extensions import db
 from app.licensing.models import Licence
 from app.vendors.models import VendorProfile
 from tests.commerce.conftest import assert_ledger_balanced
+from tests.conftest import local_env
 
 CUSTOMER = "customer@demo.autopilot.monster"
 
@@ -92,3 +95,15 @@ def test_a_partial_demo_is_filled_in(app, run_jobs):
     output = _seed(app)
     assert "downloads: 3 logged" in output
     assert _counts(app) == (orders, licences, 3)
+
+
+def test_make_run_without_redis_downloads_in_the_first_seed(tmp_path):
+    """`make run` has no Redis: the scans run in the seed itself, so one run is enough."""
+    local = create_app(env=local_env(tmp_path))
+    with local.app_context():
+        upgrade()
+    try:
+        assert "downloads: 3 logged" in _seed(local)
+    finally:
+        with local.app_context():
+            db.engine.dispose()
