@@ -17,6 +17,7 @@ from app.extensions import db
 from app.images import watermark_png
 from app.outbox.models import Event
 from app.storage import get_storage, media_url
+from tests.assets.factories import clean_version_here
 from tests.catalog.factories import create_product, slug_of
 from tests.conftest import csrf_token, login
 
@@ -156,3 +157,36 @@ def test_another_vendor_cannot_flip_the_switch(app, client, listing, make_user):
     with app.app_context():
         assert db.session.get(Product, product_id).watermark_screenshots is False
         assert not db.session.scalars(select(Event)).all()
+
+
+def test_an_approved_edit_that_adds_a_screenshot_gets_it_stamped(app, listing, make_user, run_jobs):
+    """A live listing's edit goes through review: its screenshots change when it is approved."""
+    from app.catalog import listings, review
+    from app.outbox.services import dispatch_committed
+
+    product_id, originals = listing
+    admin = make_user("admin")
+    with app.test_request_context():
+        product = db.session.get(Product, product_id)
+        product.watermark_screenshots = True
+        db.session.commit()
+        screenshots.stamp_screenshots(product_id)
+        clean_version_here(product_id)
+        added = content.store_screenshot(_picture((90, 90, 90)))
+        values = listings.working_values(product)
+        values["screenshot_keys"] = [*originals, added]
+        values["description_md"] = "It does things."
+        listings.update_listing(product.vendor.user, product, values)
+        review.transition(product.vendor.user, product, "submit")
+        db.session.commit()
+        assert len(db.session.get(Product, product_id).shown_screenshot_keys) == 2
+        review.transition(db.session.merge(admin), db.session.get(Product, product_id), "approve")
+        db.session.commit()
+        dispatch_committed()
+    run_jobs()
+    with app.app_context():
+        product = db.session.get(Product, product_id)
+        assert product.screenshot_keys == [*originals, added]
+        shown = product.shown_screenshot_keys
+        assert len(shown) == 3 and added not in shown
+    assert _shown(app, product_id) == _urls(app, shown)
