@@ -28,3 +28,9 @@ def notify_version_scanned(event: Event) -> None:
 def announce_new_version(event: Event) -> None:
     """Owners of the product hear of its new version (one notification event each)."""
     services.announce_new_version(int(event.payload["version_id"]))
+
+
+@event_handler
+def delete_version_files(event: Event) -> None:
+    """Take away a deleted version's stored files that no other version uses."""
+    services.delete_unreferenced_files(list(event.payload["keys"]))

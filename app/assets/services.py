@@ -52,7 +52,14 @@ from app.n8n.services import dump_json
 from app.notifications.services import Email, notify, notify_later, site_path
 from app.outbox.services import record_event
 from app.queue import enqueue
-from app.storage import CHUNK_SIZE, Storage, StoredFileMissing, get_storage, hashed_key
+from app.storage import (
+    CHUNK_SIZE,
+    MAX_DOWNLOAD_SECONDS,
+    Storage,
+    StoredFileMissing,
+    get_storage,
+    hashed_key,
+)
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -718,6 +725,93 @@ def submission_problems(product: Product) -> list[str]:
     if version.needs_acknowledgement:
         return [f"Fixing or acknowledging the findings of version {version.label}"]
     return []
+
+
+class VersionNotDeletable(Conflict):
+    message = "That version cannot be deleted."
+
+
+def _download_in_flight(storage_key: str) -> bool:
+    """A buyer was handed a link to this file within a link's lifetime (it may be in use)."""
+    from app.downloads.models import DownloadLog
+
+    since = utcnow() - timedelta(seconds=MAX_DOWNLOAD_SECONDS)
+    return (
+        db.session.scalar(
+            select(DownloadLog.id)
+            .where(DownloadLog.storage_key == storage_key, DownloadLog.created_at >= since)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def delete_version(actor: User, version: ProductVersion, ip: str = "") -> list[str]:
+    """The owning vendor deletes an old version to free storage quota: the row goes (its
+    bytes stop counting at once), an audit row records it, and a ``version.deleted`` event
+    takes its stored files away after commit unless another version still uses them.
+    Returns those keys.
+
+    Raises NotFound (not the owner: admins rescan, they do not delete) and
+    VersionNotDeletable: the current version, or one whose file a buyer was handed a download
+    link to in the last MAX_DOWNLOAD_SECONDS.
+    """
+    # app.admin imports the catalog, which imports this module: import at call time.
+    from app.admin.services import record_audit
+
+    product = get_managed_product(actor, version.product_id)
+    if not is_owner(actor, product):
+        raise NotFound()
+    if product.current_version_id == version.id:
+        raise VersionNotDeletable(
+            f"Version {version.label} is the current version: make another one current (or "
+            "withdraw it) before deleting it."
+        )
+    if _download_in_flight(version.storage_key):
+        raise VersionNotDeletable(
+            f"A buyer is downloading version {version.label}'s file right now; try again in "
+            "a few minutes."
+        )
+    keys = [k for k in (version.storage_key, version.preview_key, version.redacted_key) if k]
+    record_audit(
+        actor,
+        "version.deleted",
+        "product_version",
+        version.id,
+        before={
+            "product_id": product.id,
+            "label": version.label,
+            "filename": version.filename,
+            "size": version.size,
+            "sha256": version.sha256,
+            "status": version.status,
+        },
+        ip=ip,
+    )
+    db.session.delete(version)
+    db.session.flush()
+    record_event("version.deleted", product_id=product.id, keys=keys)
+    log.info("version %s of product %s deleted by user %s", version.id, product.id, actor.id)
+    return keys
+
+
+def delete_unreferenced_files(keys: list[str], storage: Storage | None = None) -> int:
+    """Delete those of ``keys`` no version row names any more (content keys are shared
+    between versions with the same bytes, across stores too); return how many went."""
+    storage = storage or get_storage()
+    columns = (ProductVersion.storage_key, ProductVersion.preview_key, ProductVersion.redacted_key)
+    still_used = {
+        key
+        for row in db.session.execute(select(*columns).where(or_(*(c.in_(keys) for c in columns))))
+        for key in row
+        if key
+    }
+    deleted = 0
+    for key in keys:
+        if key not in still_used:
+            storage.delete(key)
+            deleted += 1
+    return deleted
 
 
 # --- admin ----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ list of issued keys with disable and re-enable."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -353,7 +353,7 @@ def get_own_licence(user: User, licence_id: int) -> Licence:
 class LibraryEntry:
     licence: Licence
     state: str  # Licence.state
-    file: Any  # what file_of answered: the current version's file, or None
+    file: Any  # what files_for answered: the current version's file, or None
 
     @property
     def product(self) -> Product:
@@ -375,18 +375,25 @@ class LibraryEntry:
         )
 
 
-def library_for(user: User, file_of: Callable[[Product], Any]) -> list[LibraryEntry]:
-    """Every licence ``user`` holds, newest first, with its state and ``file_of(product)``
-    (app.downloads.services.downloadable_file: the file a download would hand out)."""
+def library_for(
+    user: User, files_for: Callable[[list[Product]], Mapping[int, Any]]
+) -> list[LibraryEntry]:
+    """Every licence ``user`` holds, newest first, with its state and its product's file from
+    ``files_for(products)`` (app.downloads.services.downloadable_files: one query for the
+    page, the sizes recorded on the version rows)."""
     now = utcnow()
-    licences = db.session.scalars(
-        select(Licence)
-        .where(Licence.user_id == user.id)
-        .options(joinedload(Licence.product))
-        .order_by(Licence.created_at.desc(), Licence.id.desc())
+    licences = list(
+        db.session.scalars(
+            select(Licence)
+            .where(Licence.user_id == user.id)
+            .options(joinedload(Licence.product))
+            .order_by(Licence.created_at.desc(), Licence.id.desc())
+        )
     )
+    files = files_for([licence.product for licence in licences])
     return [
-        LibraryEntry(licence, licence.state(now), file_of(licence.product)) for licence in licences
+        LibraryEntry(licence, licence.state(now), files.get(licence.product_id))
+        for licence in licences
     ]
 
 

@@ -56,7 +56,10 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "version.scanned": [("default", "jobs.assets.notify_version_scanned")],
     # A new version on sale: every owner with a valid licence is told (a fan-out job).
     "version.released": [("default", "jobs.assets.announce_new_version")],
+    "version.deleted": [("default", "jobs.assets.delete_version_files")],
     "product.version_changed": [_REINDEX],
+    # The vendor's watermark switch, or new screenshots under it: stamped copies, made once.
+    "product.screenshots_changed": [("default", "jobs.catalog.stamp_screenshots")],
     # Commerce: follow-ups of a paid order (the licence domain adds its own to license.issued).
     "payment.completed": [
         ("default", "jobs.commerce.send_receipt"),
