@@ -553,6 +553,109 @@ def decide_listing(
     return product
 
 
+# --- vendors: the list, per-vendor commission, payout holds ----------------------------------
+
+VENDOR_SORTS = {
+    "created": VendorProfile.created_at,
+    "name": VendorProfile.store_name,
+    "commission": VendorProfile.commission_bps,
+    "id": VendorProfile.id,
+}
+VENDOR_FILTERS = {
+    **{status.value: VendorProfile.status == status.value for status in VendorStatus},
+    "verified": VendorProfile.is_verified.is_(True),
+    "own_commission": VendorProfile.commission_bps.is_not(None),
+    "payouts_held": VendorProfile.payouts_held.is_(True),
+}
+
+
+class InvalidCommission(DomainError):
+    status = 422
+    message = "Commission: a whole number of basis points from 0 to 10000 (1500 = 15%)."
+
+
+def list_vendors(args: ListArgs) -> Page:
+    """Every store (applications included); ``q`` searches the store's name and address, its
+    owner's email and its support email; ``filter`` is a status or a VENDOR_FILTERS key."""
+    query = select(VendorProfile).join(User, User.id == VendorProfile.user_id)
+    if args.q:
+        pattern = _like(args.q)
+        query = query.where(
+            or_(
+                func.lower(VendorProfile.store_name).like(pattern, escape="\\"),
+                func.lower(VendorProfile.slug).like(pattern, escape="\\"),
+                func.lower(VendorProfile.support_email).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+            )
+        )
+    if args.filter in VENDOR_FILTERS:
+        query = query.where(VENDOR_FILTERS[args.filter])
+    return paginate(_sorted(query, VENDOR_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
+
+
+def _vendor(actor: User, vendor_id: int) -> VendorProfile:
+    _require_admin(actor)
+    profile = db.session.get(VendorProfile, vendor_id)
+    if profile is None:
+        raise NotFound("There is no such store.")
+    return profile
+
+
+def set_commission(
+    actor: User, vendor_id: int, raw: str, reason: str, ip: str = ""
+) -> VendorProfile:
+    """Give the store its own commission in basis points, or clear it (``raw`` empty: the
+    category's or the platform default applies again). Orders already placed keep the rate
+    they were sold at. Raises PermissionDenied, NotFound, InvalidCommission, ReasonRequired."""
+    reason = _reason(reason, required=True)
+    profile = _vendor(actor, vendor_id)
+    text = (raw or "").strip()
+    if text and (not text.isascii() or not text.isdigit() or len(text) > 5):
+        raise InvalidCommission()
+    value = int(text) if text else None
+    if value is not None and value > 10_000:
+        raise InvalidCommission()
+    before = profile.commission_bps
+    profile.commission_bps = value
+    record_audit(
+        actor,
+        "vendor.commission_set" if value is not None else "vendor.commission_cleared",
+        "vendor",
+        profile.id,
+        before={"commission_bps": before},
+        after={"commission_bps": value},
+        reason=reason,
+        ip=ip,
+    )
+    return profile
+
+
+def hold_payouts(
+    actor: User, vendor_id: int, held: bool, reason: str, ip: str = ""
+) -> VendorProfile:
+    """Hold the store's payouts (the payouts job skips it; its balance keeps growing) or
+    release them. Raises PermissionDenied, NotFound, Conflict, ReasonRequired."""
+    reason = _reason(reason, required=True)
+    profile = _vendor(actor, vendor_id)
+    if profile.payouts_held == held:
+        raise Conflict("Payouts are held already." if held else "Payouts are not held.")
+    before = {"held": profile.payouts_held, "reason": profile.payouts_held_reason}
+    profile.payouts_held = held
+    profile.payouts_held_reason = reason if held else ""
+    profile.payouts_held_at = utcnow() if held else None
+    record_audit(
+        actor,
+        "vendor.payouts_hold" if held else "vendor.payouts_release",
+        "vendor",
+        profile.id,
+        before=before,
+        after={"held": held, "reason": profile.payouts_held_reason},
+        reason=reason,
+        ip=ip,
+    )
+    return profile
+
+
 # --- audited wrappers of the other admin actions ---------------------------------------------
 
 

@@ -12,7 +12,7 @@ from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
 from app.accounts.views import safe_next
 from app.admin import services as admin
-from app.admin.forms import ConfirmedReasonForm, ReasonForm, SettingForm
+from app.admin.forms import CommissionForm, ConfirmedReasonForm, ReasonForm, SettingForm
 from app.catalog import review
 from app.catalog.categories import category_choices, save_category
 from app.catalog.errors import ListingError
@@ -97,19 +97,98 @@ def decide_POST(product_id: int, action: str):
 # --- vendor applications --------------------------------------------------------------------
 
 
+def _vendor_args():
+    args = _list_args()
+    if "filter" not in request.args:
+        # The page opens on the applications waiting for a decision.
+        args = admin.ListArgs(args.q, "pending", args.sort, args.descending, args.page)
+    return args
+
+
+def _vendor_forms(page, failed: tuple[int, str, object] | None) -> dict[int, dict]:
+    """Each listed store's commission and payout-hold forms (distinct element ids), the one
+    that failed validation in their place."""
+    forms = {}
+    for v in page.items:
+        own = {
+            "commission": CommissionForm(formdata=None, commission_bps=v.commission_bps or ""),
+            "hold": ConfirmedReasonForm(formdata=None),
+        }
+        if failed is not None and failed[0] == v.id:
+            own[failed[1]] = failed[2]
+        forms[v.id] = {key: _ids(form, f"{key}-{v.id}") for key, form in own.items()}
+    return forms
+
+
+def _vendors_page(failed: tuple[int, str, object] | None = None, status: int = 200):
+    args = _vendor_args()
+    page = admin.list_vendors(args)
+    return render(
+        "admin/vendors.html",
+        "results",
+        status=status,
+        page=page,
+        args=args,
+        filters=admin.VENDOR_FILTERS,
+        sorts=admin.VENDOR_SORTS,
+        confirm=ConfirmForm(),
+        decline=DeclineForm(),
+        forms=_vendor_forms(page, failed),
+        default_bps=admin.get_setting("default_commission_bps"),
+    )
+
+
 @bp.get("/vendors")
 @permission_required(Permission.MODERATE)
 def vendors_GET():
-    status = request.args.get("status", "pending")
-    if status not in {"pending", "approved", "declined", ""}:
-        status = "pending"
-    return render(
-        "admin/vendors.html",
-        applications=vendors.applications(status or None),
-        shown=status,
-        confirm=ConfirmForm(),
-        decline=DeclineForm(),
+    return _vendors_page()
+
+
+def _back_to_vendors():
+    return redirect_to(safe_next(request.form.get("next"), url_for("admin.vendors_GET")))
+
+
+@bp.post("/vendors/<id:vendor_id>/commission")
+@permission_required(Permission.CONFIGURE)
+def vendor_commission_POST(vendor_id: int):
+    form = CommissionForm()
+    if not form.validate_on_submit():
+        return _vendors_page((vendor_id, "commission", form), 422)
+    try:
+        profile = admin.set_commission(
+            current_user, vendor_id, form.commission_bps.data, form.reason.data, ip=_ip()
+        )
+    except admin.InvalidCommission as exc:
+        db.session.rollback()
+        form.commission_bps.errors = [exc.message]
+        return _vendors_page((vendor_id, "commission", form), 422)
+    db.session.commit()
+    flash(
+        f"{profile.store_name}: commission set."
+        if profile.commission_bps is not None
+        else f"{profile.store_name}: the default commission applies again.",
+        "success",
     )
+    return _back_to_vendors()
+
+
+@bp.post("/vendors/<id:vendor_id>/payouts/<any(hold, release):action>")
+@permission_required(Permission.CONFIGURE)
+def vendor_payouts_POST(vendor_id: int, action: str):
+    form = ConfirmedReasonForm()
+    if not form.validate_on_submit():
+        return _vendors_page((vendor_id, "hold", form), 422)
+    profile = admin.hold_payouts(
+        current_user, vendor_id, action == "hold", form.reason.data, ip=_ip()
+    )
+    db.session.commit()
+    flash(
+        f"{profile.store_name}: payouts held."
+        if profile.payouts_held
+        else f"{profile.store_name}: payouts released.",
+        "success",
+    )
+    return _back_to_vendors()
 
 
 @bp.post("/vendors/<id:vendor_id>/<action>")
@@ -154,7 +233,7 @@ def vendor_POST(vendor_id: int, action: str):
         )
     db.session.commit()
     flash(message, "success")
-    return redirect_to(url_for("admin.vendors_GET", status=request.args.get("status", "pending")))
+    return _back_to_vendors()
 
 
 # --- categories -----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
+from app.admin import services as admin
 from app.assets import services
 from app.assets.forms import UploadForm, YankForm
 from app.assets.models import STATUS_LABELS, ProductVersion, VersionStatus
@@ -261,7 +262,15 @@ def admin_rescan_POST(version_id: int):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.rescan_version(current_user, version)
+    admin.audited(
+        current_user,
+        "version.rescan",
+        "version",
+        lambda rescanned: rescanned.id,
+        lambda: services.rescan_version(current_user, version),
+        ip=request.remote_addr or "",
+        after=lambda rescanned: {"status": rescanned.status, "product_id": rescanned.product_id},
+    )
     db.session.commit()
     flash(f"Version {version.label} of {version.product.title} will be scanned again.", "success")
     return redirect_to(url_for("assets.admin_versions_GET"))
@@ -272,7 +281,15 @@ def admin_rescan_POST(version_id: int):
 def admin_rescan_all_POST():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    count = services.rescan_all(current_user)
+    count = admin.audited(
+        current_user,
+        "version.rescan_all",
+        "version",
+        lambda _count: "*",
+        lambda: services.rescan_all(current_user),
+        ip=request.remote_addr or "",
+        after=lambda count: {"versions": count},
+    )
     db.session.commit()
     flash(f"{count} version(s) will be scanned again.", "success")
     return redirect_to(url_for("assets.admin_versions_GET"))

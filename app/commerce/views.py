@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
+from app.admin import services as admin
 from app.catalog import listings
 from app.commerce import fulfilment, invoices, services
 from app.commerce import models as models  # noqa: F401  (the tables, for the app's metadata)
@@ -320,10 +321,28 @@ def admin_orders_GET():
 @permission_required(Permission.MODERATE)
 def admin_refund_POST(order_id: int):
     form = RefundForm()
-    form.validate_on_submit() or abort(400)
     order = services.order_for(current_user, order_id)
+    if not form.validate_on_submit():
+        flash("Give a reason and tick the box to refund.", "error")
+        return redirect_to(url_for("commerce.order_GET", order_id=order.id))
     provider = current_payments().provider(order.provider)
-    fulfilment.request_refund(current_user, order.id, form.line(), provider, form.reason.data or "")
+    admin.audited(
+        current_user,
+        "order.refund",
+        "order",
+        lambda refund: refund.order_id,
+        lambda: fulfilment.request_refund(
+            current_user, order.id, form.line(), provider, form.reason.data
+        ),
+        reason=form.reason.data,
+        ip=request.remote_addr or "",
+        after=lambda refund: {
+            "refund_id": refund.id,
+            "line_id": refund.order_line_id,
+            "amount_cents": refund.amount_cents,
+            "currency": refund.currency,
+        },
+    )
     db.session.commit()
     flash(
         "Refund requested: the ledger and licences follow the provider's confirmation.", "success"

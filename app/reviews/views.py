@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user, login_required
 
 from app.accounts.permissions import Permission, permission_required
+from app.admin import services as admin
 from app.extensions import db
 from app.forms import page_number
 from app.htmx import redirect_to, render
@@ -229,7 +230,18 @@ def admin_moderate_POST(review_id: int, action: str):
     if not form.validate_on_submit():
         return _admin_review_page(review_id, form, INVALID)
     try:
-        services.moderate_review(current_user, review_id, action, form.reason.data or "")
+        admin.audited(
+            current_user,
+            f"review.{action}",
+            "review",
+            lambda review: review.id,
+            lambda: services.moderate_review(
+                current_user, review_id, action, form.reason.data or ""
+            ),
+            reason=form.reason.data or "",
+            ip=request.remote_addr or "",
+            after=lambda review: {"status": review.status, "product_id": review.product_id},
+        )
     except (services.InvalidReview, services.ModerationNotAllowed) as exc:
         db.session.rollback()
         form.form_errors.append(exc.message)

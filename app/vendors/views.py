@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
+from app.admin import services as admin
 from app.catalog import listings
 from app.catalog.pages import storefront_page
 from app.errors import NotFound
@@ -262,11 +263,22 @@ def admin_payouts_GET():
     )
 
 
+def _payout_state(payout) -> dict:
+    return {
+        "status": payout.status,
+        "amount_cents": payout.amount_cents,
+        "currency": payout.currency,
+        "vendor_id": payout.vendor_id,
+    }
+
+
 @bp.post("/admin/payouts/run")
 @permission_required(Permission.CONFIGURE)
 def admin_run_payouts_POST():
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    admin.record_audit(current_user, "payout.run", "payout", "*", ip=request.remote_addr or "")
+    db.session.commit()
     enqueue("default", "jobs.vendors.run_payouts")
     flash("Payouts are being prepared: pending ones appear here.", "success")
     return redirect_to(url_for("vendors.admin_payouts_GET"))
@@ -277,9 +289,19 @@ def admin_run_payouts_POST():
 def admin_payout_sent_POST(payout_id: int):
     form = PayoutSentForm()
     if not form.validate_on_submit():
-        flash("Give the bank transfer's reference.", "error")
+        flash("Give the bank transfer's reference and tick the box to confirm.", "error")
         return redirect_to(url_for("vendors.admin_payouts_GET"))
-    payouts.mark_payout_sent(current_user, payout_id, form.reference.data)
+    admin.audited(
+        current_user,
+        "payout.sent",
+        "payout",
+        lambda payout: payout.id,
+        lambda: payouts.mark_payout_sent(current_user, payout_id, form.reference.data),
+        reason=form.reference.data,
+        ip=request.remote_addr or "",
+        after=_payout_state,
+    )
+    db.session.commit()
     flash("Payout marked as sent.", "success")
     return redirect_to(url_for("vendors.admin_payouts_GET"))
 
@@ -289,8 +311,18 @@ def admin_payout_sent_POST(payout_id: int):
 def admin_payout_failed_POST(payout_id: int):
     form = PayoutFailedForm()
     if not form.validate_on_submit():
-        flash("Say why the payout failed.", "error")
+        flash("Say why the payout failed and tick the box to confirm.", "error")
         return redirect_to(url_for("vendors.admin_payouts_GET"))
-    payouts.mark_payout_failed(current_user, payout_id, form.reason.data)
+    admin.audited(
+        current_user,
+        "payout.failed",
+        "payout",
+        lambda payout: payout.id,
+        lambda: payouts.mark_payout_failed(current_user, payout_id, form.reason.data),
+        reason=form.reason.data,
+        ip=request.remote_addr or "",
+        after=_payout_state,
+    )
+    db.session.commit()
     flash("Payout marked as failed: the amount is back in the vendor's balance.", "success")
     return redirect_to(url_for("vendors.admin_payouts_GET"))
