@@ -593,12 +593,16 @@ def list_vendors(args: ListArgs) -> Page:
     return paginate(_sorted(query, VENDOR_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
 
 
-def _vendor(actor: User, vendor_id: int) -> VendorProfile:
-    _require_admin(actor)
+def get_vendor(vendor_id: int) -> VendorProfile:
     profile = db.session.get(VendorProfile, vendor_id)
     if profile is None:
         raise NotFound("There is no such store.")
     return profile
+
+
+def _vendor(actor: User, vendor_id: int) -> VendorProfile:
+    _require_admin(actor)
+    return get_vendor(vendor_id)
 
 
 def set_commission(

@@ -1,16 +1,17 @@
-"""The admin panel: moderation, vendor applications, categories, failed deliveries, users,
-products, background jobs, run-time settings and the audit log. Every POST writes one audit row
-in the transaction it commits."""
+"""The admin panel: moderation, vendors (applications, commission, payout holds), categories,
+failed deliveries, users, products, background jobs, run-time settings, reports and the audit
+log. Every POST writes one audit row in the transaction it commits."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, flash, make_response, request, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
 from app.accounts.views import safe_next
+from app.admin import reports
 from app.admin import services as admin
 from app.admin.forms import CommissionForm, ConfirmedReasonForm, ReasonForm, SettingForm
 from app.catalog import review
@@ -22,6 +23,8 @@ from app.extensions import db
 from app.forms import id_arg, options, page_number
 from app.htmx import redirect_to, render
 from app.outbox import services as outbox
+from app.timeutil import utcnow
+from app.vendors import analytics
 from app.vendors import services as vendors
 from app.vendors.forms import DeclineForm
 
@@ -151,6 +154,7 @@ def _back_to_vendors():
 @bp.post("/vendors/<id:vendor_id>/commission")
 @permission_required(Permission.CONFIGURE)
 def vendor_commission_POST(vendor_id: int):
+    admin.get_vendor(vendor_id)
     form = CommissionForm()
     if not form.validate_on_submit():
         return _vendors_page((vendor_id, "commission", form), 422)
@@ -175,6 +179,7 @@ def vendor_commission_POST(vendor_id: int):
 @bp.post("/vendors/<id:vendor_id>/payouts/<any(hold, release):action>")
 @permission_required(Permission.CONFIGURE)
 def vendor_payouts_POST(vendor_id: int, action: str):
+    admin.get_vendor(vendor_id)
     form = ConfirmedReasonForm()
     if not form.validate_on_submit():
         return _vendors_page((vendor_id, "hold", form), 422)
@@ -588,3 +593,45 @@ def audit_GET():
         actions=admin.audit_actions(),
         sorts=admin.AUDIT_SORTS,
     )
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+def _report_range() -> tuple[analytics.DateRange, str | None]:
+    """The range asked for (the vendor analytics' ranges); a bad custom one falls back to the
+    default with its message."""
+    today = utcnow().date()
+    try:
+        return analytics.parse_range(request.args, today), None
+    except analytics.InvalidRange as exc:
+        return analytics.parse_range({}, today), exc.message
+
+
+@bp.get("/reports")
+@permission_required(Permission.CONFIGURE)
+def reports_GET():
+    rng, error = _report_range()
+    return render(
+        "admin/reports.html",
+        "reports",
+        status=422 if error else 200,
+        rng=rng,
+        report=reports.platform_report(rng),
+        error=error,
+        args=request.args,
+    )
+
+
+@bp.get("/reports.csv")
+@permission_required(Permission.CONFIGURE)
+def reports_csv_GET():
+    rng, error = _report_range()
+    if error:
+        raise analytics.InvalidRange(error)
+    response = make_response(reports.report_csv(reports.platform_report(rng)))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="marketplace-{rng.first}-{rng.last}.csv"'
+    )
+    return response
