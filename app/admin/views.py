@@ -23,6 +23,7 @@ from app.extensions import db
 from app.forms import id_arg, options, page_number
 from app.htmx import redirect_to, render
 from app.outbox import services as outbox
+from app.pagination import Page
 from app.timeutil import utcnow
 from app.vendors import analytics
 from app.vendors import services as vendors
@@ -125,7 +126,12 @@ def _vendor_forms(page, failed: tuple[int, str, object] | None) -> dict[int, dic
 
 def _vendors_page(failed: tuple[int, str, object] | None = None, status: int = 200):
     args = _vendor_args()
-    page = admin.list_vendors(args)
+    if failed is None:
+        page = admin.list_vendors(args)
+    else:
+        # A refused form comes back with the one store it was about, its errors shown.
+        args = admin.ListArgs(filter="")
+        page = Page([admin.get_vendor(failed[0])], 1, 1, 1)
     return render(
         "admin/vendors.html",
         "results",
