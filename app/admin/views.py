@@ -20,7 +20,7 @@ from app.catalog.errors import ListingError
 from app.catalog.forms import CategoryForm, DecisionForm
 from app.catalog.models import Category
 from app.extensions import db
-from app.forms import id_arg, options, page_number
+from app.forms import id_arg, options
 from app.htmx import redirect_to, render
 from app.outbox import services as outbox
 from app.pagination import Page
@@ -102,11 +102,8 @@ def decide_POST(product_id: int, action: str):
 
 
 def _vendor_args():
-    args = _list_args()
-    if "filter" not in request.args:
-        # The page opens on the applications waiting for a decision.
-        args = admin.ListArgs(args.q, "pending", args.sort, args.descending, args.page)
-    return args
+    # The page opens on the applications waiting for a decision.
+    return admin.list_args(request.args, default_filter="pending")
 
 
 def _vendor_forms(page, failed: tuple[int, str, object] | None) -> dict[int, dict]:
@@ -364,14 +361,7 @@ def _ip() -> str:
 
 
 def _list_args() -> admin.ListArgs:
-    args = request.args
-    return admin.ListArgs(
-        q=(args.get("q") or "").strip()[:100],
-        filter=(args.get("filter") or "").strip()[:32],
-        sort=(args.get("sort") or "").strip()[:32],
-        descending=args.get("dir", "desc") != "asc",
-        page=page_number(args),
-    )
+    return admin.list_args(request.args)
 
 
 @bp.get("")

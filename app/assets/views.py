@@ -24,7 +24,7 @@ from app.accounts.permissions import Permission, permission_required
 from app.admin import services as admin
 from app.assets import services
 from app.assets.forms import UploadForm, YankForm
-from app.assets.models import STATUS_LABELS, ProductVersion, VersionStatus
+from app.assets.models import STATUS_LABELS, ProductVersion
 from app.catalog.models import Product, ProductStatus
 from app.errors import DomainError, NotFound
 from app.extensions import db
@@ -242,14 +242,14 @@ def preview_GET(slug: str):
 @bp.get("/admin/versions")
 @permission_required(Permission.MODERATE)
 def admin_versions_GET():
-    status = request.args.get("status", "")
-    if status not in {s.value for s in VersionStatus}:
-        status = ""
+    args = admin.list_args(request.args, default_filter=request.args.get("status", ""))
     return render(
         "assets/admin.html",
-        filter_status=status,
-        versions=services.admin_versions(status or None),
-        statuses=list(VersionStatus),
+        "results",
+        page=admin.list_versions(args),
+        args=args,
+        filters=admin.VERSION_FILTERS,
+        sorts=admin.VERSION_SORTS,
         confirm=ConfirmForm(),
     )
 

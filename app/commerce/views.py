@@ -314,7 +314,16 @@ def invoice_pdf_GET(order_id: int):
 @bp.get("/admin/orders")
 @permission_required(Permission.MODERATE)
 def admin_orders_GET():
-    return render("commerce/admin_orders.html", orders=fulfilment.recent_orders())
+    args = admin.list_args(request.args)
+    return render(
+        "commerce/admin_orders.html",
+        "results",
+        page=admin.list_orders(args),
+        totals=admin.order_totals(args),
+        args=args,
+        filters=admin.ORDER_FILTERS,
+        sorts=admin.ORDER_SORTS,
+    )
 
 
 @bp.post("/admin/orders/<id:order_id>/refund")

@@ -383,13 +383,6 @@ def mark_payout_failed(admin, payout_id: int, reason: str) -> Payout:
     return fail_payout(payout, reason)
 
 
-def admin_payouts(status: str | None, limit: int = 100) -> list[Payout]:
-    query = select(Payout).order_by(Payout.id.desc()).limit(limit)
-    if status:
-        query = query.where(Payout.status == status)
-    return list(db.session.scalars(query))
-
-
 # --- statements -----------------------------------------------------------------------------
 
 

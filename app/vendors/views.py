@@ -240,10 +240,10 @@ def statement_GET(payout_id: int):
 @bp.get("/admin/payouts")
 @permission_required(Permission.CONFIGURE)
 def admin_payouts_GET():
-    status = request.args.get("status", "pending")
-    if status not in ("pending", "sent", "failed", ""):
-        status = "pending"
-    rows = payouts.admin_payouts(status or None)
+    # The page opens on the payouts waiting to be sent.
+    args = admin.list_args(request.args, default_filter=request.args.get("status", "pending"))
+    page = admin.list_payouts(args)
+    rows = page.items
     key = _settings().payout_encryption_key
     details = {
         p.id: payouts.bank_details_of(account, key)
@@ -254,8 +254,11 @@ def admin_payouts_GET():
     }
     return render(
         "vendors/admin_payouts.html",
-        payouts=rows,
-        shown=status,
+        "results",
+        page=page,
+        args=args,
+        filters=admin.PAYOUT_FILTERS,
+        sorts=admin.PAYOUT_SORTS,
         details=details,
         sent_form=PayoutSentForm(),
         failed_form=PayoutFailedForm(),
