@@ -5,6 +5,7 @@ explicitly and writes its audit row in the caller's transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from app.catalog import review
 from app.catalog.listeners import mark_catalog_changed
 from app.catalog.models import Product, ProductStatus
 from app.commerce.models import Order, OrderStatus
+from app.config import Config
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
 from app.forms import page_number
@@ -235,11 +237,36 @@ SETTINGS: dict[str, SettingSpec] = {
 }
 
 
+# Settings whose default is the deployment's environment (app/config.py), not a constant.
+_FROM_CONFIG = {
+    "default_commission_bps": "platform_commission_bps",
+    "payout_hold_days": "payout_hold_days",
+    "minimum_payout_cents": "payout_minimum_cents",
+}
+
+
 def setting_default(key: str) -> int:
     """A setting's default: the app's SETTING_DEFAULTS config (tests, deployments that start
-    elsewhere) over the built-in one."""
+    elsewhere), else the environment's value (PLATFORM_COMMISSION_BPS, PAYOUT_HOLD_DAYS,
+    PAYOUT_MINIMUM_CENTS), else the built-in one."""
     spec = SETTINGS[key]
-    return int(current_app.config.get("SETTING_DEFAULTS", {}).get(key, spec.default))
+    overrides = current_app.config.get("SETTING_DEFAULTS", {})
+    if key in overrides:
+        return int(overrides[key])
+    config = current_app.config.get("APP_CONFIG")
+    if key in _FROM_CONFIG and config is not None:
+        return int(getattr(config, _FROM_CONFIG[key]))
+    return spec.default
+
+
+def payout_config(config: Config) -> Config:
+    """``config`` with the payout hold and minimum admins set at run time (the payouts job,
+    the command and the vendor's balance page read these)."""
+    return dataclasses.replace(
+        config,
+        payout_hold_days=get_setting("payout_hold_days"),
+        payout_minimum_cents=get_setting("minimum_payout_cents"),
+    )
 
 
 def get_setting(key: str) -> int:

@@ -194,8 +194,11 @@ def get_free_POST(product_id: int):
 def checkout_POST():
     ConfirmForm().validate_on_submit() or abort(400)
     provider = current_payments().checkout
-    config = current_app.config["APP_CONFIG"]
-    order = fulfilment.start_checkout(current_user, provider.name, config.platform_commission_bps)
+    # The default commission is the admins' run-time setting (PLATFORM_COMMISSION_BPS until
+    # one is set); a store's or category's own rate wins over it.
+    order = fulfilment.start_checkout(
+        current_user, provider.name, admin.get_setting("default_commission_bps")
+    )
     # The pending order is committed before the provider is called: its webhook finds it.
     db.session.commit()
     if order.is_paid:  # nothing to pay (a code took it all)

@@ -168,7 +168,7 @@ def _settings():
 @permission_required(Permission.SELL)
 def payouts_GET():
     vendor = listings.require_vendor(current_user)
-    settings = _settings()
+    settings = admin.payout_config(_settings())
     return render(
         "vendors/payouts.html",
         vendor=vendor,

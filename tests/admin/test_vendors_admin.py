@@ -8,15 +8,17 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.admin import services as admin
 from app.admin.models import AuditEntry
 from app.catalog.models import Product
+from app.commerce.models import Order, OrderLine
 from app.commerce.services import commission_bps_for
 from app.extensions import db
 from app.timeutil import utcnow
 from app.vendors import payouts
 from app.vendors.models import VendorProfile
 from tests.catalog.factories import create_product
-from tests.conftest import PAYOUT_TEST_KEY, csrf_token
+from tests.conftest import PAYOUT_TEST_KEY, csrf_token, login
 from tests.vendors.factories import create_sale, vendor_id_of
 
 CONFIRMED = {"reason": "Agreed in the partner contract.", "confirm": "y"}
@@ -175,3 +177,38 @@ def test_a_payout_hold_stops_the_payouts_job_until_released(app, client, login_a
         assert db.session.get(payouts.Payout, payout_id).amount_cents == 1600
         actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["vendor.payouts_hold", "vendor.payouts_release"]
+
+
+def test_the_money_settings_apply_to_checkout_and_payouts(app, client, login_as, make_user):
+    """The settings page's commission, hold and minimum are what checkout and the payouts job
+    use (their defaults are the environment's)."""
+    store = _payable_store(app, make_user)
+    config = app.config["APP_CONFIG"]
+    with app.app_context():
+        assert admin.get_setting("default_commission_bps") == config.platform_commission_bps
+        assert admin.get_setting("minimum_payout_cents") == config.payout_minimum_cents == 5000
+        assert payouts.run_payouts(admin.payout_config(config)) == []  # 16.00 < 50.00
+    login_as("admin")
+    token = csrf_token(client, "/admin/settings")
+    for key, value in (("minimum_payout_cents", "1000"), ("default_commission_bps", "1234")):
+        response = client.post(
+            f"/admin/settings/{key}", data={"value": value, **CONFIRMED, "csrf_token": token}
+        )
+        assert response.status_code == 303
+    with app.app_context():
+        (payout_id,) = payouts.run_payouts(admin.payout_config(config))
+        assert db.session.get(payouts.Payout, payout_id).vendor_id == store
+
+    shopper = app.test_client()
+    buyer = make_user("customer")
+    login(shopper, buyer)
+    product = create_product(app, make_user, "Bought at the new rate", price_cents=1000)
+    shopper.post(
+        "/cart/items",
+        data={"product_id": str(product), "csrf_token": csrf_token(shopper, "/cart")},
+    )
+    response = shopper.post("/checkout", data={"csrf_token": csrf_token(shopper, "/cart")})
+    assert response.status_code == 303
+    with app.app_context():
+        line = db.session.scalar(select(OrderLine).join(Order).where(Order.buyer_id == buyer.id))
+        assert line.commission_bps == 1234
