@@ -210,7 +210,7 @@ def payout_details_POST():
     if not form.validate_on_submit():
         return _details_page(form, payouts.account_of(vendor), 422)
     try:
-        payouts.save_payout_details(
+        account = payouts.save_payout_details(
             vendor,
             form.method.data,
             form.stripe_account_id.data or "",
@@ -221,6 +221,19 @@ def payout_details_POST():
         db.session.rollback()
         form.form_errors.append(exc.message)
         return _details_page(form, payouts.account_of(vendor), 422)
+    # Where the money goes is a sensitive vendor action: audited (never the bank details).
+    admin.record_audit(
+        current_user,
+        "vendor.payout_details",
+        "vendor",
+        vendor.id,
+        after={
+            "method": account.method,
+            "stripe_account_id": account.stripe_account_id,
+            "bank_last4": account.bank_last4,
+        },
+        ip=request.remote_addr or "",
+    )
     db.session.commit()
     flash("Payout details saved.", "success")
     return redirect_to(url_for("vendors.payouts_GET"))
