@@ -11,6 +11,7 @@ from app.timeutil import utcnow
 from app.vendors.models import Payout
 from tests.assets.access_rules import _version
 from tests.catalog.factories import create_product
+from tests.reviews.factories import insert_review, make_buyer
 from tests.vendors.access_rules import _payout
 from tests.vendors.factories import create_sale, refund_line
 
@@ -79,3 +80,39 @@ def test_versions_filter_and_search(app, client, login_as, make_user):
     # Both uploads are the same file: the hash finds both.
     by_hash = client.get(f"/admin/versions?q={digest[:12]}").text
     assert f'/versions/{scanned}"' in by_hash and f'/versions/{draft}"' in by_hash
+
+
+def test_reviews_queue_searches_and_sorts(app, client, login_as, make_user):
+    login_as("admin")
+    product_id = create_product(app, make_user, "Reviewed twice")
+    low = insert_review(
+        app,
+        make_buyer(app, make_user, product_id).id,
+        product_id,
+        stars=1,
+        status="pending",
+        title="Broken on import",
+        created_at=utcnow() - timedelta(days=2),
+    )
+    high = insert_review(
+        app,
+        make_buyer(app, make_user, product_id).id,
+        product_id,
+        stars=5,
+        status="pending",
+        title="Works a treat",
+        created_at=utcnow() - timedelta(days=1),
+    )
+    page = client.get("/admin/reviews").text
+    # The queue's own order (oldest waiting first) unless sorted otherwise.
+    assert page.index("Broken on import") < page.index("Works a treat")
+    by_stars = client.get("/admin/reviews?queue=pending&sort=stars").text
+    assert by_stars.index("Works a treat") < by_stars.index("Broken on import")
+    found = client.get("/admin/reviews?filter=pending&q=TREAT").text
+    assert f'/admin/reviews/{high}"' in found and f'/admin/reviews/{low}"' not in found
+    assert "Nothing here." in client.get("/admin/reviews?filter=published&q=treat").text
+    fragment = client.get("/admin/reviews?q=broken", headers={"HX-Request": "true"})
+    assert (
+        fragment.text.lstrip().startswith('<div id="queue">')
+        and "Broken on import" in fragment.text
+    )
