@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 
+from app.admin import services as admin
 from app.timeutil import utcnow
 from app.vendors import analytics, payouts
 from jobs import job
@@ -34,7 +35,7 @@ def aggregate_recent() -> int:
 @job
 def run_payouts() -> list[int]:
     """Create the payouts due; send the Stripe ones (see app/vendors/payouts.py)."""
-    return payouts.run_payouts(current_app.config["APP_CONFIG"])
+    return payouts.run_payouts(admin.payout_config(current_app.config["APP_CONFIG"]))
 
 
 @job

@@ -1,5 +1,5 @@
 """Admin forms: a reason (optional or required), a confirmation for actions that ban people or
-change money, a setting's new value."""
+change money, a setting's new value, a store's own commission."""
 
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -33,3 +33,12 @@ class SettingForm(Form):
         validators=[DataRequired("Give a reason."), Length(max=2000)],
     )
     confirm = BooleanField("I have checked this and want to go ahead")
+
+
+class CommissionForm(ConfirmedReasonForm):
+    """A store's own commission (empty clears it): it changes what the vendor is paid."""
+
+    commission_bps = StringField(
+        "Commission in basis points (1500 = 15%; empty: the default applies)",
+        validators=[Optional(), Length(max=5)],
+    )

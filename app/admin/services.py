@@ -5,8 +5,9 @@ explicitly and writes its audit row in the caller's transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,16 +20,20 @@ from sqlalchemy import Select, asc, desc, func, or_, select
 from app.accounts.models import User
 from app.accounts.permissions import Role
 from app.admin.models import AppSetting, AppSettingChange, AuditEntry
+from app.assets.models import ProductVersion, VersionStatus
 from app.catalog import review
 from app.catalog.listeners import mark_catalog_changed
 from app.catalog.models import Product, ProductStatus
+from app.commerce.models import Order, OrderStatus
+from app.config import Config
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
+from app.forms import page_number
 from app.pagination import Page, paginate
 from app.queue import QUEUES, get_queue, redis_connection
 from app.redis_guard import guarded
 from app.timeutil import utcnow
-from app.vendors.models import VendorProfile, VendorStatus
+from app.vendors.models import Payout, PayoutMethod, PayoutStatus, VendorProfile, VendorStatus
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +101,19 @@ class ListArgs:
     sort: str = ""
     descending: bool = True
     page: int = 1
+
+
+def list_args(query: Mapping[str, str], default_filter: str = "") -> ListArgs:
+    """A list page's arguments read from its query string (``q``, ``filter``, ``sort``,
+    ``dir``, ``page``), bounded; ``default_filter`` applies when no ``filter`` is given at all
+    (an empty one means every row)."""
+    return ListArgs(
+        q=(query.get("q") or "").strip()[:100],
+        filter=(query.get("filter", default_filter) or "").strip()[:32],
+        sort=(query.get("sort") or "").strip()[:32],
+        descending=query.get("dir", "desc") != "asc",
+        page=page_number(query),
+    )
 
 
 def _sorted(query: Select, columns: dict[str, Any], args: ListArgs, default: str) -> Select:
@@ -219,11 +237,36 @@ SETTINGS: dict[str, SettingSpec] = {
 }
 
 
+# Settings whose default is the deployment's environment (app/config.py), not a constant.
+_FROM_CONFIG = {
+    "default_commission_bps": "platform_commission_bps",
+    "payout_hold_days": "payout_hold_days",
+    "minimum_payout_cents": "payout_minimum_cents",
+}
+
+
 def setting_default(key: str) -> int:
     """A setting's default: the app's SETTING_DEFAULTS config (tests, deployments that start
-    elsewhere) over the built-in one."""
+    elsewhere), else the environment's value (PLATFORM_COMMISSION_BPS, PAYOUT_HOLD_DAYS,
+    PAYOUT_MINIMUM_CENTS), else the built-in one."""
     spec = SETTINGS[key]
-    return int(current_app.config.get("SETTING_DEFAULTS", {}).get(key, spec.default))
+    overrides = current_app.config.get("SETTING_DEFAULTS", {})
+    if key in overrides:
+        return int(overrides[key])
+    config = current_app.config.get("APP_CONFIG")
+    if key in _FROM_CONFIG and config is not None:
+        return int(getattr(config, _FROM_CONFIG[key]))
+    return spec.default
+
+
+def payout_config(config: Config) -> Config:
+    """``config`` with the payout hold and minimum admins set at run time (the payouts job,
+    the command and the vendor's balance page read these)."""
+    return dataclasses.replace(
+        config,
+        payout_hold_days=get_setting("payout_hold_days"),
+        payout_minimum_cents=get_setting("minimum_payout_cents"),
+    )
 
 
 def get_setting(key: str) -> int:
@@ -551,6 +594,238 @@ def decide_listing(
         ip=ip,
     )
     return product
+
+
+# --- vendors: the list, per-vendor commission, payout holds ----------------------------------
+
+VENDOR_SORTS = {
+    "created": VendorProfile.created_at,
+    "name": VendorProfile.store_name,
+    "commission": VendorProfile.commission_bps,
+    "id": VendorProfile.id,
+}
+VENDOR_FILTERS = {
+    **{status.value: VendorProfile.status == status.value for status in VendorStatus},
+    "verified": VendorProfile.is_verified.is_(True),
+    "own_commission": VendorProfile.commission_bps.is_not(None),
+    "payouts_held": VendorProfile.payouts_held.is_(True),
+}
+
+
+class InvalidCommission(DomainError):
+    status = 422
+    message = "Commission: a whole number of basis points from 0 to 10000 (1500 = 15%)."
+
+
+def list_vendors(args: ListArgs) -> Page:
+    """Every store (applications included); ``q`` searches the store's name and address, its
+    owner's email and its support email; ``filter`` is a status or a VENDOR_FILTERS key."""
+    query = select(VendorProfile).join(User, User.id == VendorProfile.user_id)
+    if args.q:
+        pattern = _like(args.q)
+        query = query.where(
+            or_(
+                func.lower(VendorProfile.store_name).like(pattern, escape="\\"),
+                func.lower(VendorProfile.slug).like(pattern, escape="\\"),
+                func.lower(VendorProfile.support_email).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+            )
+        )
+    if args.filter in VENDOR_FILTERS:
+        query = query.where(VENDOR_FILTERS[args.filter])
+    return paginate(_sorted(query, VENDOR_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
+
+
+def get_vendor(vendor_id: int) -> VendorProfile:
+    profile = db.session.get(VendorProfile, vendor_id)
+    if profile is None:
+        raise NotFound("There is no such store.")
+    return profile
+
+
+def _vendor(actor: User, vendor_id: int) -> VendorProfile:
+    _require_admin(actor)
+    return get_vendor(vendor_id)
+
+
+def set_commission(
+    actor: User, vendor_id: int, raw: str, reason: str, ip: str = ""
+) -> VendorProfile:
+    """Give the store its own commission in basis points, or clear it (``raw`` empty: the
+    category's or the platform default applies again). Orders already placed keep the rate
+    they were sold at. Raises PermissionDenied, NotFound, InvalidCommission, ReasonRequired."""
+    reason = _reason(reason, required=True)
+    profile = _vendor(actor, vendor_id)
+    text = (raw or "").strip()
+    if text and (not text.isascii() or not text.isdigit() or len(text) > 5):
+        raise InvalidCommission()
+    value = int(text) if text else None
+    if value is not None and value > 10_000:
+        raise InvalidCommission()
+    before = profile.commission_bps
+    profile.commission_bps = value
+    record_audit(
+        actor,
+        "vendor.commission_set" if value is not None else "vendor.commission_cleared",
+        "vendor",
+        profile.id,
+        before={"commission_bps": before},
+        after={"commission_bps": value},
+        reason=reason,
+        ip=ip,
+    )
+    return profile
+
+
+def hold_payouts(
+    actor: User, vendor_id: int, held: bool, reason: str, ip: str = ""
+) -> VendorProfile:
+    """Hold the store's payouts (the payouts job skips it; its balance keeps growing) or
+    release them. Raises PermissionDenied, NotFound, Conflict, ReasonRequired."""
+    reason = _reason(reason, required=True)
+    profile = _vendor(actor, vendor_id)
+    if profile.payouts_held == held:
+        raise Conflict("Payouts are held already." if held else "Payouts are not held.")
+    before = {"held": profile.payouts_held, "reason": profile.payouts_held_reason}
+    profile.payouts_held = held
+    profile.payouts_held_reason = reason if held else ""
+    profile.payouts_held_at = utcnow() if held else None
+    record_audit(
+        actor,
+        "vendor.payouts_hold" if held else "vendor.payouts_release",
+        "vendor",
+        profile.id,
+        before=before,
+        after={"held": held, "reason": profile.payouts_held_reason},
+        reason=reason,
+        ip=ip,
+    )
+    return profile
+
+
+# --- the other domains' admin lists: orders, payouts, uploaded versions ----------------------
+
+ORDER_SORTS = {
+    "created": Order.created_at,
+    "total": Order.total_cents,
+    "refunded": Order.refunded_cents,
+    "id": Order.id,
+}
+ORDER_FILTERS = {
+    status.value: Order.status == status.value
+    for status in OrderStatus
+    if status != OrderStatus.PENDING
+}
+ORDER_FILTERS["sandbox"] = Order.provider == "sandbox"
+
+
+def _orders(args: ListArgs) -> Select:
+    query = (
+        select(Order)
+        .join(User, User.id == Order.buyer_id)
+        .where(Order.status != OrderStatus.PENDING.value)  # checkouts never paid
+    )
+    if args.q:
+        pattern = _like(args.q)
+        query = query.where(
+            or_(
+                func.lower(Order.number).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+                func.lower(func.coalesce(Order.provider_payment_ref, "")).like(
+                    pattern, escape="\\"
+                ),
+            )
+        )
+    if args.filter in ORDER_FILTERS:
+        query = query.where(ORDER_FILTERS[args.filter])
+    return query
+
+
+def list_orders(args: ListArgs) -> Page:
+    """Orders (not pending checkouts); ``q`` searches the number, the buyer's email and the
+    provider's payment reference; ``filter`` is a status or "sandbox"."""
+    return paginate(
+        _sorted(_orders(args), ORDER_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE
+    )
+
+
+@dataclass(frozen=True)
+class OrderTotals:
+    currency: str
+    orders: int
+    total_cents: int
+    refunded_cents: int
+
+    @property
+    def kept_cents(self) -> int:
+        return self.total_cents - self.refunded_cents
+
+
+def order_totals(args: ListArgs) -> list[OrderTotals]:
+    """The listed orders' count, totals and refunds per currency (one GROUP BY)."""
+    listed = _orders(args).subquery()
+    rows = db.session.execute(
+        select(
+            listed.c.currency,
+            func.count(),
+            func.coalesce(func.sum(listed.c.total_cents), 0),
+            func.coalesce(func.sum(listed.c.refunded_cents), 0),
+        )
+        .group_by(listed.c.currency)
+        .order_by(listed.c.currency)
+    ).all()
+    return [OrderTotals(c, int(n), int(t), int(r)) for c, n, t, r in rows]
+
+
+PAYOUT_SORTS = {"created": Payout.created_at, "amount": Payout.amount_cents, "id": Payout.id}
+PAYOUT_FILTERS = {
+    **{status.value: Payout.status == status.value for status in PayoutStatus},
+    **{f"by_{method.value}": Payout.method == method.value for method in PayoutMethod},
+}
+
+
+def list_payouts(args: ListArgs) -> Page:
+    """Payouts; ``q`` searches the store's name and the transfer's reference; ``filter`` is a
+    status or a method (``by_bank``, ``by_stripe``)."""
+    query = select(Payout).join(VendorProfile, VendorProfile.id == Payout.vendor_id)
+    if args.q:
+        pattern = _like(args.q)
+        query = query.where(
+            or_(
+                func.lower(VendorProfile.store_name).like(pattern, escape="\\"),
+                func.lower(func.coalesce(Payout.provider_ref, "")).like(pattern, escape="\\"),
+            )
+        )
+    if args.filter in PAYOUT_FILTERS:
+        query = query.where(PAYOUT_FILTERS[args.filter])
+    return paginate(_sorted(query, PAYOUT_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
+
+
+VERSION_SORTS = {
+    "created": ProductVersion.created_at,
+    "scanned": ProductVersion.scanned_at,
+    "size": ProductVersion.size,
+    "id": ProductVersion.id,
+}
+VERSION_FILTERS = {status.value: ProductVersion.status == status.value for status in VersionStatus}
+
+
+def list_versions(args: ListArgs) -> Page:
+    """Uploaded versions and their scans; ``q`` searches the product's title, the file's name
+    and its SHA-256; ``filter`` is a version status."""
+    query = select(ProductVersion).join(Product, Product.id == ProductVersion.product_id)
+    if args.q:
+        pattern = _like(args.q)
+        query = query.where(
+            or_(
+                func.lower(Product.title).like(pattern, escape="\\"),
+                func.lower(ProductVersion.filename).like(pattern, escape="\\"),
+                func.lower(ProductVersion.sha256).like(pattern, escape="\\"),
+            )
+        )
+    if args.filter in VERSION_FILTERS:
+        query = query.where(VERSION_FILTERS[args.filter])
+    return paginate(_sorted(query, VERSION_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
 
 
 # --- audited wrappers of the other admin actions ---------------------------------------------

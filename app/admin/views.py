@@ -1,27 +1,31 @@
-"""The admin panel: moderation, vendor applications, categories, failed deliveries, users,
-products, background jobs, run-time settings and the audit log. Every POST writes one audit row
-in the transaction it commits."""
+"""The admin panel: moderation, vendors (applications, commission, payout holds), categories,
+failed deliveries, users, products, background jobs, run-time settings, reports and the audit
+log. Every POST writes one audit row in the transaction it commits."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, flash, make_response, request, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
 from app.accounts.views import safe_next
+from app.admin import reports
 from app.admin import services as admin
-from app.admin.forms import ConfirmedReasonForm, ReasonForm, SettingForm
+from app.admin.forms import CommissionForm, ConfirmedReasonForm, ReasonForm, SettingForm
 from app.catalog import review
 from app.catalog.categories import category_choices, save_category
 from app.catalog.errors import ListingError
 from app.catalog.forms import CategoryForm, DecisionForm
 from app.catalog.models import Category
 from app.extensions import db
-from app.forms import id_arg, options, page_number
+from app.forms import id_arg, options
 from app.htmx import redirect_to, render
 from app.outbox import services as outbox
+from app.pagination import Page
+from app.timeutil import utcnow
+from app.vendors import analytics
 from app.vendors import services as vendors
 from app.vendors.forms import DeclineForm
 
@@ -97,19 +101,102 @@ def decide_POST(product_id: int, action: str):
 # --- vendor applications --------------------------------------------------------------------
 
 
+def _vendor_args():
+    # The page opens on the applications waiting for a decision.
+    return admin.list_args(request.args, default_filter="pending")
+
+
+def _vendor_forms(page, failed: tuple[int, str, object] | None) -> dict[int, dict]:
+    """Each listed store's commission and payout-hold forms (distinct element ids), the one
+    that failed validation in their place."""
+    forms = {}
+    for v in page.items:
+        own = {
+            "commission": CommissionForm(formdata=None, commission_bps=v.commission_bps or ""),
+            "hold": ConfirmedReasonForm(formdata=None),
+        }
+        if failed is not None and failed[0] == v.id:
+            own[failed[1]] = failed[2]
+        forms[v.id] = {key: _ids(form, f"{key}-{v.id}") for key, form in own.items()}
+    return forms
+
+
+def _vendors_page(failed: tuple[int, str, object] | None = None, status: int = 200):
+    args = _vendor_args()
+    if failed is None:
+        page = admin.list_vendors(args)
+    else:
+        # A refused form comes back with the one store it was about, its errors shown.
+        args = admin.ListArgs(filter="")
+        page = Page([admin.get_vendor(failed[0])], 1, 1, 1)
+    return render(
+        "admin/vendors.html",
+        "results",
+        status=status,
+        page=page,
+        args=args,
+        filters=admin.VENDOR_FILTERS,
+        sorts=admin.VENDOR_SORTS,
+        confirm=ConfirmForm(),
+        decline=DeclineForm(),
+        forms=_vendor_forms(page, failed),
+        default_bps=admin.get_setting("default_commission_bps"),
+    )
+
+
 @bp.get("/vendors")
 @permission_required(Permission.MODERATE)
 def vendors_GET():
-    status = request.args.get("status", "pending")
-    if status not in {"pending", "approved", "declined", ""}:
-        status = "pending"
-    return render(
-        "admin/vendors.html",
-        applications=vendors.applications(status or None),
-        shown=status,
-        confirm=ConfirmForm(),
-        decline=DeclineForm(),
+    return _vendors_page()
+
+
+def _back_to_vendors():
+    return redirect_to(safe_next(request.form.get("next"), url_for("admin.vendors_GET")))
+
+
+@bp.post("/vendors/<id:vendor_id>/commission")
+@permission_required(Permission.CONFIGURE)
+def vendor_commission_POST(vendor_id: int):
+    admin.get_vendor(vendor_id)
+    form = CommissionForm()
+    if not form.validate_on_submit():
+        return _vendors_page((vendor_id, "commission", form), 422)
+    try:
+        profile = admin.set_commission(
+            current_user, vendor_id, form.commission_bps.data, form.reason.data, ip=_ip()
+        )
+    except admin.InvalidCommission as exc:
+        db.session.rollback()
+        form.commission_bps.errors = [exc.message]
+        return _vendors_page((vendor_id, "commission", form), 422)
+    db.session.commit()
+    flash(
+        f"{profile.store_name}: commission set."
+        if profile.commission_bps is not None
+        else f"{profile.store_name}: the default commission applies again.",
+        "success",
     )
+    return _back_to_vendors()
+
+
+@bp.post("/vendors/<id:vendor_id>/payouts/<any(hold, release):action>")
+@permission_required(Permission.CONFIGURE)
+def vendor_payouts_POST(vendor_id: int, action: str):
+    admin.get_vendor(vendor_id)
+    form = ConfirmedReasonForm()
+    if not form.validate_on_submit():
+        return _vendors_page((vendor_id, "hold", form), 422)
+    profile = admin.hold_payouts(
+        current_user, vendor_id, action == "hold", form.reason.data, ip=_ip()
+    )
+    db.session.commit()
+    flash(
+        f"{profile.store_name}: payouts held."
+        if profile.payouts_held
+        else f"{profile.store_name}: payouts released.",
+        "success",
+    )
+    return _back_to_vendors()
 
 
 @bp.post("/vendors/<id:vendor_id>/<action>")
@@ -154,7 +241,7 @@ def vendor_POST(vendor_id: int, action: str):
         )
     db.session.commit()
     flash(message, "success")
-    return redirect_to(url_for("admin.vendors_GET", status=request.args.get("status", "pending")))
+    return _back_to_vendors()
 
 
 # --- categories -----------------------------------------------------------------------------
@@ -274,14 +361,7 @@ def _ip() -> str:
 
 
 def _list_args() -> admin.ListArgs:
-    args = request.args
-    return admin.ListArgs(
-        q=(args.get("q") or "").strip()[:100],
-        filter=(args.get("filter") or "").strip()[:32],
-        sort=(args.get("sort") or "").strip()[:32],
-        descending=args.get("dir", "desc") != "asc",
-        page=page_number(args),
-    )
+    return admin.list_args(request.args)
 
 
 @bp.get("")
@@ -509,3 +589,45 @@ def audit_GET():
         actions=admin.audit_actions(),
         sorts=admin.AUDIT_SORTS,
     )
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+def _report_range() -> tuple[analytics.DateRange, str | None]:
+    """The range asked for (the vendor analytics' ranges); a bad custom one falls back to the
+    default with its message."""
+    today = utcnow().date()
+    try:
+        return analytics.parse_range(request.args, today), None
+    except analytics.InvalidRange as exc:
+        return analytics.parse_range({}, today), exc.message
+
+
+@bp.get("/reports")
+@permission_required(Permission.CONFIGURE)
+def reports_GET():
+    rng, error = _report_range()
+    return render(
+        "admin/reports.html",
+        "reports",
+        status=422 if error else 200,
+        rng=rng,
+        report=reports.platform_report(rng),
+        error=error,
+        args=request.args,
+    )
+
+
+@bp.get("/reports.csv")
+@permission_required(Permission.CONFIGURE)
+def reports_csv_GET():
+    rng, error = _report_range()
+    if error:
+        raise analytics.InvalidRange(error)
+    response = make_response(reports.report_csv(reports.platform_report(rng)))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="marketplace-{rng.first}-{rng.last}.csv"'
+    )
+    return response

@@ -842,13 +842,6 @@ def rescan_all(actor: User, statuses: tuple[str, ...] = ("clean", "error")) -> i
     return len(versions)
 
 
-def admin_versions(status: str | None = None, limit: int = 200) -> list[ProductVersion]:
-    query = select(ProductVersion).order_by(ProductVersion.id.desc()).limit(limit)
-    if status:
-        query = query.where(ProductVersion.status == status)
-    return list(db.session.scalars(query))
-
-
 # --- mail -----------------------------------------------------------------------------------
 
 

@@ -21,9 +21,10 @@ from werkzeug.datastructures import FileStorage
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
+from app.admin import services as admin
 from app.assets import services
 from app.assets.forms import UploadForm, YankForm
-from app.assets.models import STATUS_LABELS, ProductVersion, VersionStatus
+from app.assets.models import STATUS_LABELS, ProductVersion
 from app.catalog.models import Product, ProductStatus
 from app.errors import DomainError, NotFound
 from app.extensions import db
@@ -254,14 +255,14 @@ def preview_GET(slug: str):
 @bp.get("/admin/versions")
 @permission_required(Permission.MODERATE)
 def admin_versions_GET():
-    status = request.args.get("status", "")
-    if status not in {s.value for s in VersionStatus}:
-        status = ""
+    args = admin.list_args(request.args, default_filter=request.args.get("status", ""))
     return render(
         "assets/admin.html",
-        filter_status=status,
-        versions=services.admin_versions(status or None),
-        statuses=list(VersionStatus),
+        "results",
+        page=admin.list_versions(args),
+        args=args,
+        filters=admin.VERSION_FILTERS,
+        sorts=admin.VERSION_SORTS,
         confirm=ConfirmForm(),
     )
 
@@ -274,7 +275,15 @@ def admin_rescan_POST(version_id: int):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.rescan_version(current_user, version)
+    admin.audited(
+        current_user,
+        "version.rescan",
+        "version",
+        lambda rescanned: rescanned.id,
+        lambda: services.rescan_version(current_user, version),
+        ip=request.remote_addr or "",
+        after=lambda rescanned: {"status": rescanned.status, "product_id": rescanned.product_id},
+    )
     db.session.commit()
     flash(f"Version {version.label} of {version.product.title} will be scanned again.", "success")
     return redirect_to(url_for("assets.admin_versions_GET"))
@@ -285,7 +294,15 @@ def admin_rescan_POST(version_id: int):
 def admin_rescan_all_POST():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    count = services.rescan_all(current_user)
+    count = admin.audited(
+        current_user,
+        "version.rescan_all",
+        "version",
+        lambda _count: "*",
+        lambda: services.rescan_all(current_user),
+        ip=request.remote_addr or "",
+        after=lambda count: {"versions": count},
+    )
     db.session.commit()
     flash(f"{count} version(s) will be scanned again.", "success")
     return redirect_to(url_for("assets.admin_versions_GET"))

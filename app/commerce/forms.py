@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -28,8 +29,18 @@ class DiscountCodeForm(Form):
 
 
 class RefundForm(Form):
+    """A refund gives money back: a reason (kept with the refund and in the audit log) and an
+    explicit confirmation."""
+
     line_id = HiddenField()  # empty: the whole order
-    reason = TextAreaField("Reason", validators=[Optional(), Length(max=500)])
+    reason = TextAreaField(
+        "Reason (kept with the refund)",
+        validators=[DataRequired("Give a reason."), Length(max=500)],
+    )
+    confirm = BooleanField(
+        "I have checked this and want to refund",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )
 
     def line(self) -> int | None:
         raw = (self.line_id.data or "").strip()

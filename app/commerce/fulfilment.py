@@ -699,15 +699,3 @@ def pay_in_sandbox(user: User, provider: SandboxProvider, session_ref: str) -> O
 def licences_for(order: Order) -> dict:
     """The order's licences by line id."""
     return licences_of_lines([line.id for line in order.lines])
-
-
-def recent_orders(limit: int = 100) -> list[Order]:
-    """Orders for the admin list, newest first (pending checkouts left out)."""
-    return list(
-        db.session.scalars(
-            select(Order)
-            .where(Order.status != OrderStatus.PENDING)
-            .order_by(Order.created_at.desc(), Order.id.desc())
-            .limit(limit)
-        )
-    )

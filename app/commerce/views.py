@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
+from app.admin import services as admin
 from app.catalog import listings
 from app.commerce import fulfilment, invoices, services
 from app.commerce import models as models  # noqa: F401  (the tables, for the app's metadata)
@@ -193,8 +194,11 @@ def get_free_POST(product_id: int):
 def checkout_POST():
     ConfirmForm().validate_on_submit() or abort(400)
     provider = current_payments().checkout
-    config = current_app.config["APP_CONFIG"]
-    order = fulfilment.start_checkout(current_user, provider.name, config.platform_commission_bps)
+    # The default commission is the admins' run-time setting (PLATFORM_COMMISSION_BPS until
+    # one is set); a store's or category's own rate wins over it.
+    order = fulfilment.start_checkout(
+        current_user, provider.name, admin.get_setting("default_commission_bps")
+    )
     # The pending order is committed before the provider is called: its webhook finds it.
     db.session.commit()
     if order.is_paid:  # nothing to pay (a code took it all)
@@ -313,17 +317,44 @@ def invoice_pdf_GET(order_id: int):
 @bp.get("/admin/orders")
 @permission_required(Permission.MODERATE)
 def admin_orders_GET():
-    return render("commerce/admin_orders.html", orders=fulfilment.recent_orders())
+    args = admin.list_args(request.args)
+    return render(
+        "commerce/admin_orders.html",
+        "results",
+        page=admin.list_orders(args),
+        totals=admin.order_totals(args),
+        args=args,
+        filters=admin.ORDER_FILTERS,
+        sorts=admin.ORDER_SORTS,
+    )
 
 
 @bp.post("/admin/orders/<id:order_id>/refund")
 @permission_required(Permission.MODERATE)
 def admin_refund_POST(order_id: int):
     form = RefundForm()
-    form.validate_on_submit() or abort(400)
     order = services.order_for(current_user, order_id)
+    if not form.validate_on_submit():
+        flash("Give a reason and tick the box to refund.", "error")
+        return redirect_to(url_for("commerce.order_GET", order_id=order.id))
     provider = current_payments().provider(order.provider)
-    fulfilment.request_refund(current_user, order.id, form.line(), provider, form.reason.data or "")
+    admin.audited(
+        current_user,
+        "order.refund",
+        "order",
+        lambda refund: refund.order_id,
+        lambda: fulfilment.request_refund(
+            current_user, order.id, form.line(), provider, form.reason.data
+        ),
+        reason=form.reason.data,
+        ip=request.remote_addr or "",
+        after=lambda refund: {
+            "refund_id": refund.id,
+            "line_id": refund.order_line_id,
+            "amount_cents": refund.amount_cents,
+            "currency": refund.currency,
+        },
+    )
     db.session.commit()
     flash(
         "Refund requested: the ledger and licences follow the provider's confirmation.", "success"

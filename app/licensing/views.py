@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
+from app.admin import services as admin
 from app.downloads.services import downloadable_file, downloadable_files
 from app.extensions import db
 from app.forms import page_number
@@ -84,6 +85,16 @@ def vendor_status_POST(licence_id: int, action: str):
         return _vendor_page(422, licence_id, form)
     licence = services.set_licence_disabled(
         current_user, licence_id, action == "disable", form.reason.data
+    )
+    # Cutting a buyer off is a sensitive vendor action: audited.
+    admin.record_audit(
+        current_user,
+        f"licence.{action}",
+        "licence",
+        licence.id,
+        after={"status": licence.status, "order_line_id": licence.order_line_id},
+        reason=form.reason.data or "",
+        ip=request.remote_addr or "",
     )
     db.session.commit()
     flash(

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.accounts.models import User
 from app.accounts.permissions import Permission, has_permission
@@ -620,9 +620,21 @@ def moderate_review(admin: User, review_id: int, action: str, reason: str) -> Re
     return review
 
 
-def moderation_queue(admin: User, queue: str, page: int) -> Page:
+REVIEW_SORTS = {"created": Review.created_at, "updated": Review.updated_at, "stars": Review.stars}
+
+
+def moderation_queue(
+    admin: User,
+    queue: str,
+    page: int,
+    q: str = "",
+    sort: str = "",
+    descending: bool = True,
+) -> Page:
     """Page ``page`` of one queue: "pending" (held by the spam rules), "reported" (open
-    reports, any status), or the reviews in one status; oldest waiting first for the first two."""
+    reports, any status), or the reviews in one status; oldest waiting first for the first two,
+    unless ``sort`` (a REVIEW_SORTS key) orders it. ``q`` searches the title, the text, the
+    author's email and the product's title."""
     _require_moderator(admin)
     open_reports = (
         select(func.count())
@@ -641,6 +653,27 @@ def moderation_queue(admin: User, queue: str, page: int) -> Page:
         )
     else:
         raise NotFound()
+    if q:
+        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        author, product = aliased(User), aliased(Product)
+        query = (
+            query.join(author, author.id == Review.author_id)
+            .join(product, product.id == Review.product_id)
+            .where(
+                or_(
+                    func.lower(Review.title).like(pattern, escape="\\"),
+                    func.lower(Review.body).like(pattern, escape="\\"),
+                    func.lower(author.email).like(pattern, escape="\\"),
+                    func.lower(product.title).like(pattern, escape="\\"),
+                )
+            )
+        )
+    if sort in REVIEW_SORTS:
+        column = REVIEW_SORTS[sort]
+        query = query.order_by(None).order_by(
+            column.desc() if descending else column.asc(), Review.id.desc()
+        )
     return paginate(query, page)
 
 

@@ -1,14 +1,17 @@
 """Review pages: write or edit a review, the vendor's reply, reports, the author's own reviews,
-and the admin's moderation queue under /admin/reviews (to move into the admin panel's layout)."""
+and the admin's moderation queue under /admin/reviews (in the admin panel's layout, searchable and
+sortable with its shared controls)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user, login_required
 
 from app.accounts.permissions import Permission, permission_required
+from app.admin import services as admin
 from app.extensions import db
 from app.forms import page_number
 from app.htmx import redirect_to, render
@@ -180,15 +183,18 @@ def report_POST(review_id: int):
 @bp.get("/admin/reviews")
 @permission_required(Permission.MODERATE)
 def admin_queue_GET():
-    queue = request.args.get("queue", "pending")
-    if queue not in services.QUEUES:
-        queue = "pending"
-    page = services.moderation_queue(current_user, queue, page_number(request.args))
+    args = admin.list_args(request.args, default_filter=request.args.get("queue", "pending"))
+    queue = args.filter if args.filter in services.QUEUES else "pending"
+    page = services.moderation_queue(
+        current_user, queue, args.page, args.q, args.sort, args.descending
+    )
     return render(
         "reviews/admin_queue.html",
         "queue",
         queue=queue,
         queues=services.QUEUES,
+        args=dataclasses.replace(args, filter=queue),
+        sorts=services.REVIEW_SORTS,
         counts=services.queue_counts(current_user),
         page=page,
         reports=services.open_report_counts([review.id for review in page.items]),
@@ -229,7 +235,18 @@ def admin_moderate_POST(review_id: int, action: str):
     if not form.validate_on_submit():
         return _admin_review_page(review_id, form, INVALID)
     try:
-        services.moderate_review(current_user, review_id, action, form.reason.data or "")
+        admin.audited(
+            current_user,
+            f"review.{action}",
+            "review",
+            lambda review: review.id,
+            lambda: services.moderate_review(
+                current_user, review_id, action, form.reason.data or ""
+            ),
+            reason=form.reason.data or "",
+            ip=request.remote_addr or "",
+            after=lambda review: {"status": review.status, "product_id": review.product_id},
+        )
     except (services.InvalidReview, services.ModerationNotAllowed) as exc:
         db.session.rollback()
         form.form_errors.append(exc.message)

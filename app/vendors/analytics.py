@@ -633,7 +633,7 @@ def sales_csv(vendor_id: int, product_id: int | None, rng: DateRange) -> str:
                 paid_at.isoformat() if paid_at else "",
                 number,
                 pid,
-                _csv_safe(title),
+                csv_safe(title),
                 kind,
                 currency,
                 price,
@@ -644,7 +644,7 @@ def sales_csv(vendor_id: int, product_id: int | None, rng: DateRange) -> str:
     return out.getvalue()
 
 
-def _csv_safe(text: str) -> str:
+def csv_safe(text: str) -> str:
     """A cell a spreadsheet will not run as a formula (CSV injection)."""
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.admin import services as admin
 from app.timeutil import utcnow
 from app.vendors import analytics, payouts
 
@@ -35,5 +36,5 @@ def aggregate_command(days: int, first: str | None, last: str | None) -> None:
 @with_appcontext
 def payouts_command() -> None:
     """Create the payouts due and send the Stripe ones."""
-    created = payouts.run_payouts(current_app.config["APP_CONFIG"])
+    created = payouts.run_payouts(admin.payout_config(current_app.config["APP_CONFIG"]))
     click.echo(f"{len(created)} payout(s) created")

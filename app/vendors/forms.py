@@ -1,6 +1,6 @@
 """The application to sell, the admin's decline form, payout details and payout actions."""
 
-from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.forms import Form, options
@@ -64,8 +64,18 @@ class PayoutDetailsForm(Form):
 
 
 class PayoutSentForm(Form):
+    """Money left the platform's bank: the transfer's reference and a confirmation."""
+
     reference = StringField("Bank reference", validators=[DataRequired(), Length(max=255)])
+    confirm = BooleanField(
+        "I made this transfer", validators=[DataRequired("Tick the box to confirm.")]
+    )
 
 
 class PayoutFailedForm(Form):
+    """The amount goes back to the vendor's balance: a reason and a confirmation."""
+
     reason = StringField("Why it failed", validators=[DataRequired(), Length(max=200)])
+    confirm = BooleanField(
+        "The transfer did not happen", validators=[DataRequired("Tick the box to confirm.")]
+    )

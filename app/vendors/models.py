@@ -6,7 +6,17 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -37,6 +47,11 @@ class VendorProfile(db.Model):
     commission_bps: Mapped[int | None] = mapped_column(Integer)
     # The store's promise to answer a support message within this many hours (None: none made).
     support_response_hours: Mapped[int | None] = mapped_column(Integer)
+    # An admin's hold on the store's payouts (a dispute, a fraud check): the payouts job
+    # skips the store until it is released; its balance keeps growing meanwhile.
+    payouts_held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    payouts_held_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    payouts_held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

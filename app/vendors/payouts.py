@@ -197,11 +197,14 @@ def create_payout(
     vendor: VendorProfile, currency: str, now: datetime, config: Config
 ) -> Payout | None:
     """A payout of ``vendor``'s payable balance in ``currency``, written to the ledger (not
-    committed); None when there is nothing to pay (below PAYOUT_MINIMUM_CENTS, no details)."""
+    committed); None when there is nothing to pay (below PAYOUT_MINIMUM_CENTS, no details) or
+    an admin holds the store's payouts."""
     # Serialise payouts of one vendor (PostgreSQL; SQLite has one writer anyway).
     db.session.execute(
         select(VendorProfile.id).where(VendorProfile.id == vendor.id).with_for_update()
     )
+    if vendor.payouts_held:
+        return None
     account = account_of(vendor)
     if account is None:
         return None
@@ -239,14 +242,17 @@ def create_payout(
 
 def run_payouts(config: Config, now: datetime | None = None) -> list[int]:
     """Create every payout due (one per vendor and currency), committing each; send the
-    Stripe ones when Stripe is configured. Returns the new payouts' ids. Manual (bank) ones
-    wait for an admin in /admin/payouts."""
+    Stripe ones when Stripe is configured; stores whose payouts an admin holds are skipped.
+    Returns the new payouts' ids. Manual (bank) ones wait for an admin in /admin/payouts."""
     now = now or utcnow()
     ledger = LedgerEntry.__table__
     vendor_ids = db.session.scalars(
         select(PayoutAccount.vendor_id)
         .join(VendorProfile, VendorProfile.id == PayoutAccount.vendor_id)
-        .where(VendorProfile.status == VendorStatus.APPROVED.value)
+        .where(
+            VendorProfile.status == VendorStatus.APPROVED.value,
+            VendorProfile.payouts_held.is_(False),
+        )
         .order_by(PayoutAccount.vendor_id)
     ).all()
     created = []
@@ -297,7 +303,9 @@ def send_stripe_payout(payout_id: int, config: Config) -> Payout:
     account = account_of(payout.vendor)
     destination = account.stripe_account_id if account else None
     if not destination:
-        return fail_payout(payout, "The vendor has no Stripe account.")
+        fail_payout(payout, "The vendor has no Stripe account.")
+        db.session.commit()
+        return payout
     try:
         transfer = _stripe_client(config).v1.transfers.create(
             params={
@@ -310,8 +318,11 @@ def send_stripe_payout(payout_id: int, config: Config) -> Payout:
             options={"idempotency_key": f"payout-{payout.id}"},
         )
     except (stripe.InvalidRequestError, stripe.PermissionError) as exc:
-        return fail_payout(payout, (exc.user_message or str(exc))[:200])
-    return _mark_sent(payout, transfer.id, None)
+        fail_payout(payout, (exc.user_message or str(exc))[:200])
+    else:
+        _mark_sent(payout, transfer.id, None)
+    db.session.commit()
+    return payout
 
 
 def _mark_sent(payout: Payout, reference: str, admin_id: int | None) -> Payout:
@@ -335,12 +346,12 @@ def _mark_sent(payout: Payout, reference: str, admin_id: int | None) -> Payout:
         f"Sent {how}, reference {reference}. The statement is on your payouts page.",
         site_path("vendors.payouts_GET"),
     )
-    db.session.commit()
     return payout
 
 
 def fail_payout(payout: Payout, reason: str) -> Payout:
-    """Give up on a pending payout: its amount goes back to the vendor's balance; commits."""
+    """Give up on a pending payout: its amount goes back to the vendor's balance (the caller
+    commits). Raises PayoutNotPending."""
     if payout.status != PayoutStatus.PENDING:
         raise PayoutNotPending()
     payout.status = PayoutStatus.FAILED.value
@@ -352,13 +363,13 @@ def fail_payout(payout: Payout, reason: str) -> Payout:
         "payout_reversal",
         utcnow(),
     )
-    db.session.commit()
     return payout
 
 
 def mark_payout_sent(admin, payout_id: int, reference: str) -> Payout:
-    """An admin says a manual (bank) payout was sent, with the bank's reference; commits.
-    Raises NotFound, PayoutNotPending, PayoutDetailsError (no reference)."""
+    """An admin says a manual (bank) payout was sent, with the bank's reference (the caller
+    commits, with its audit row). Raises NotFound, PayoutNotPending, PayoutDetailsError (no
+    reference)."""
     payout = db.session.get(Payout, payout_id)
     if payout is None:
         raise NotFound()
@@ -371,7 +382,8 @@ def mark_payout_sent(admin, payout_id: int, reference: str) -> Payout:
 
 
 def mark_payout_failed(admin, payout_id: int, reason: str) -> Payout:
-    """An admin gives up on a pending payout (bank details wrong, ...); commits."""
+    """An admin gives up on a pending payout (bank details wrong, ...); the caller commits,
+    with its audit row. Raises NotFound, PayoutNotPending, PayoutDetailsError (no reason)."""
     payout = db.session.get(Payout, payout_id)
     if payout is None:
         raise NotFound()
@@ -379,13 +391,6 @@ def mark_payout_failed(admin, payout_id: int, reason: str) -> Payout:
     if not reason:
         raise PayoutDetailsError("Say why the payout failed: the vendor reads it.")
     return fail_payout(payout, reason)
-
-
-def admin_payouts(status: str | None, limit: int = 100) -> list[Payout]:
-    query = select(Payout).order_by(Payout.id.desc()).limit(limit)
-    if status:
-        query = query.where(Payout.status == status)
-    return list(db.session.scalars(query))
 
 
 # --- statements -----------------------------------------------------------------------------

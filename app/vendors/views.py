@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
+from app.admin import services as admin
 from app.catalog import listings
 from app.catalog.pages import storefront_page
 from app.errors import NotFound
@@ -167,7 +168,7 @@ def _settings():
 @permission_required(Permission.SELL)
 def payouts_GET():
     vendor = listings.require_vendor(current_user)
-    settings = _settings()
+    settings = admin.payout_config(_settings())
     return render(
         "vendors/payouts.html",
         vendor=vendor,
@@ -209,7 +210,7 @@ def payout_details_POST():
     if not form.validate_on_submit():
         return _details_page(form, payouts.account_of(vendor), 422)
     try:
-        payouts.save_payout_details(
+        account = payouts.save_payout_details(
             vendor,
             form.method.data,
             form.stripe_account_id.data or "",
@@ -220,6 +221,19 @@ def payout_details_POST():
         db.session.rollback()
         form.form_errors.append(exc.message)
         return _details_page(form, payouts.account_of(vendor), 422)
+    # Where the money goes is a sensitive vendor action: audited (never the bank details).
+    admin.record_audit(
+        current_user,
+        "vendor.payout_details",
+        "vendor",
+        vendor.id,
+        after={
+            "method": account.method,
+            "stripe_account_id": account.stripe_account_id,
+            "bank_last4": account.bank_last4,
+        },
+        ip=request.remote_addr or "",
+    )
     db.session.commit()
     flash("Payout details saved.", "success")
     return redirect_to(url_for("vendors.payouts_GET"))
@@ -239,10 +253,10 @@ def statement_GET(payout_id: int):
 @bp.get("/admin/payouts")
 @permission_required(Permission.CONFIGURE)
 def admin_payouts_GET():
-    status = request.args.get("status", "pending")
-    if status not in ("pending", "sent", "failed", ""):
-        status = "pending"
-    rows = payouts.admin_payouts(status or None)
+    # The page opens on the payouts waiting to be sent.
+    args = admin.list_args(request.args, default_filter=request.args.get("status", "pending"))
+    page = admin.list_payouts(args)
+    rows = page.items
     key = _settings().payout_encryption_key
     details = {
         p.id: payouts.bank_details_of(account, key)
@@ -253,8 +267,11 @@ def admin_payouts_GET():
     }
     return render(
         "vendors/admin_payouts.html",
-        payouts=rows,
-        shown=status,
+        "results",
+        page=page,
+        args=args,
+        filters=admin.PAYOUT_FILTERS,
+        sorts=admin.PAYOUT_SORTS,
         details=details,
         sent_form=PayoutSentForm(),
         failed_form=PayoutFailedForm(),
@@ -262,11 +279,22 @@ def admin_payouts_GET():
     )
 
 
+def _payout_state(payout) -> dict:
+    return {
+        "status": payout.status,
+        "amount_cents": payout.amount_cents,
+        "currency": payout.currency,
+        "vendor_id": payout.vendor_id,
+    }
+
+
 @bp.post("/admin/payouts/run")
 @permission_required(Permission.CONFIGURE)
 def admin_run_payouts_POST():
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    admin.record_audit(current_user, "payout.run", "payout", "*", ip=request.remote_addr or "")
+    db.session.commit()
     enqueue("default", "jobs.vendors.run_payouts")
     flash("Payouts are being prepared: pending ones appear here.", "success")
     return redirect_to(url_for("vendors.admin_payouts_GET"))
@@ -277,9 +305,19 @@ def admin_run_payouts_POST():
 def admin_payout_sent_POST(payout_id: int):
     form = PayoutSentForm()
     if not form.validate_on_submit():
-        flash("Give the bank transfer's reference.", "error")
+        flash("Give the bank transfer's reference and tick the box to confirm.", "error")
         return redirect_to(url_for("vendors.admin_payouts_GET"))
-    payouts.mark_payout_sent(current_user, payout_id, form.reference.data)
+    admin.audited(
+        current_user,
+        "payout.sent",
+        "payout",
+        lambda payout: payout.id,
+        lambda: payouts.mark_payout_sent(current_user, payout_id, form.reference.data),
+        reason=form.reference.data,
+        ip=request.remote_addr or "",
+        after=_payout_state,
+    )
+    db.session.commit()
     flash("Payout marked as sent.", "success")
     return redirect_to(url_for("vendors.admin_payouts_GET"))
 
@@ -289,8 +327,18 @@ def admin_payout_sent_POST(payout_id: int):
 def admin_payout_failed_POST(payout_id: int):
     form = PayoutFailedForm()
     if not form.validate_on_submit():
-        flash("Say why the payout failed.", "error")
+        flash("Say why the payout failed and tick the box to confirm.", "error")
         return redirect_to(url_for("vendors.admin_payouts_GET"))
-    payouts.mark_payout_failed(current_user, payout_id, form.reason.data)
+    admin.audited(
+        current_user,
+        "payout.failed",
+        "payout",
+        lambda payout: payout.id,
+        lambda: payouts.mark_payout_failed(current_user, payout_id, form.reason.data),
+        reason=form.reason.data,
+        ip=request.remote_addr or "",
+        after=_payout_state,
+    )
+    db.session.commit()
     flash("Payout marked as failed: the amount is back in the vendor's balance.", "success")
     return redirect_to(url_for("vendors.admin_payouts_GET"))

@@ -45,6 +45,25 @@ def admin_product_featured_POST(app, make_user):
     return f"/admin/products/{create_product(app, make_user)}/featured"
 
 
+def _store(app, make_user) -> int:
+    from tests.catalog.factories import create_product
+
+    with app.app_context():
+        from app.catalog.models import Product
+
+        product_id = create_product(app, make_user)
+        return db.session.get(Product, product_id).vendor_id
+
+
+def admin_vendor_commission_POST(app, make_user):
+    # Without a reason and the confirmation the form is refused.
+    return f"/admin/vendors/{_store(app, make_user)}/commission"
+
+
+def admin_vendor_payouts_POST(app, make_user):
+    return f"/admin/vendors/{_store(app, make_user)}/payouts/hold"
+
+
 ADMIN = _statuses(302, 403, 403, 200)
 
 RULES = [
@@ -70,6 +89,21 @@ RULES = [
     ("POST", "/admin/settings/no_such_setting", _statuses(302, 403, 403, 404)),
     ("GET", "/admin/audit", ADMIN),
     ("GET", "/admin/audit?q=user:1&filter=user.&sort=action&dir=asc", ADMIN),
+    ("GET", "/admin/vendors?q=store&filter=payouts_held&sort=name&dir=asc&page=2", ADMIN),
+    ("POST", admin_vendor_commission_POST, _statuses(302, 403, 403, 422)),
+    ("POST", "/admin/vendors/999999/commission", _statuses(302, 403, 403, 404)),
+    ("POST", admin_vendor_payouts_POST, _statuses(302, 403, 403, 422)),
+    ("POST", "/admin/vendors/1/payouts/explode", _statuses(404, 404, 404, 404)),
+    ("GET", "/admin/reports", ADMIN),
+    ("GET", "/admin/reports?range=90", ADMIN),
+    ("GET", "/admin/reports?range=custom&start=2026-01-01&end=2026-02-01", ADMIN),
+    (
+        "GET",
+        "/admin/reports?range=custom&start=2026-02-01&end=2026-01-01",
+        _statuses(302, 403, 403, 422),
+    ),
+    ("GET", "/admin/reports.csv", ADMIN),
+    ("GET", "/admin/reports.csv?range=custom&start=x&end=y", _statuses(302, 403, 403, 422)),
     ("GET", "/admin/deliveries", _statuses(302, 403, 403, 200)),
     ("POST", admin_delivery_retry_POST, _statuses(302, 403, 403, 303)),
     ("POST", "/admin/deliveries/999999/retry", _statuses(302, 403, 403, 404)),

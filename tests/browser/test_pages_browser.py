@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
@@ -16,9 +17,11 @@ from app.accounts.services import make_reset_token
 from app.catalog.models import Product
 from app.extensions import db
 from app.search.models import SearchQuery
+from app.timeutil import utcnow
 from app.vendors.models import VendorProfile
 from tests.catalog.factories import create_category, create_product, slug_of
 from tests.conftest import PASSWORD
+from tests.vendors.factories import create_sale
 
 pytestmark = pytest.mark.browser
 
@@ -85,6 +88,8 @@ def site(app, make_user) -> Site:
             db.session.add(SearchQuery(query=(LONG * 4)[: 190 + n], result_count=n))
         db.session.commit()
         search.reindex_all()
+    # A sale, so the admin's reports and orders show the long names in charts and tables.
+    create_sale(app, applicant.id, product_id, utcnow() - timedelta(days=1))
     with app.test_request_context():
         reset_token = make_reset_token(db.session.merge(applicant))
     return Site(
@@ -135,6 +140,11 @@ ADMIN = [
     Case("admin", "/admin/moderation"),
     Case("admin", "/admin/moderation/{pending_id}"),
     Case("admin", "/admin/vendors"),
+    Case("admin", "/admin/vendors?filter="),
+    Case("admin", "/admin/reports"),
+    Case("admin", "/admin/orders"),
+    Case("admin", "/admin/payouts?filter="),
+    Case("admin", "/admin/reviews"),
     Case("admin", "/admin/categories"),
     Case("admin", "/admin/search"),
     Case("admin", "/products/{product}"),

@@ -215,7 +215,8 @@ def test_the_sandbox_walks_the_same_fulfilment(app, client, login_as, make_user)
     admin = app.test_client()
     login(admin, make_user("admin"))
     refund = admin.post(
-        f"/admin/orders/{order.id}/refund", data={"csrf_token": csrf_token(admin, "/")}
+        f"/admin/orders/{order.id}/refund",
+        data={"csrf_token": csrf_token(admin, "/"), "reason": "Asked", "confirm": "y"},
     )
     assert refund.status_code == 303
     with app.app_context():

@@ -397,6 +397,9 @@ def _admin_client(shop, make_user):
     return client
 
 
+REFUND = {"reason": "The buyer asked", "confirm": "y"}
+
+
 def test_an_admin_refunds_one_line_then_the_rest(
     shop, shop_client, shop_login, make_user, stripe_fake
 ):
@@ -405,7 +408,8 @@ def test_an_admin_refunds_one_line_then_the_rest(
     first_line = order.lines[0]
     token = csrf_token(admin, f"/orders/{order.id}")
     response = admin.post(
-        f"/admin/orders/{order.id}/refund", data={"csrf_token": token, "line_id": first_line.id}
+        f"/admin/orders/{order.id}/refund",
+        data={"csrf_token": token, "line_id": first_line.id, **REFUND},
     )
     assert response.status_code == 303
     [refund] = stripe_fake.refunds.values()
@@ -423,7 +427,7 @@ def test_an_admin_refunds_one_line_then_the_rest(
     # A replay of the refund's event changes nothing.
     assert post(shop_client, stripe_fake.deliveries[-1]).json["outcome"] == "duplicate"
 
-    response = admin.post(f"/admin/orders/{order.id}/refund", data={"csrf_token": token})
+    response = admin.post(f"/admin/orders/{order.id}/refund", data={"csrf_token": token, **REFUND})
     assert response.status_code == 303
     post(shop_client, stripe_fake.deliveries[-1])
     order = latest_order(shop)
@@ -434,7 +438,7 @@ def test_an_admin_refunds_one_line_then_the_rest(
         assert ledger.balance_of(ledger.PLATFORM, "USD") == 0
     assert_ledger_balanced(shop)
     # Nothing is left to refund, and the first payment's events replayed do nothing.
-    again = admin.post(f"/admin/orders/{order.id}/refund", data={"csrf_token": token})
+    again = admin.post(f"/admin/orders/{order.id}/refund", data={"csrf_token": token, **REFUND})
     assert again.status_code == 409
 
 

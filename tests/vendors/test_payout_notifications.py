@@ -37,7 +37,8 @@ def test_a_manual_payout_marked_sent_tells_the_vendor(
     login_as("admin")
     token = csrf_token(client, "/admin/payouts")
     response = client.post(
-        f"/admin/payouts/{payout_id}/sent", data={"reference": "BARC-123", "csrf_token": token}
+        f"/admin/payouts/{payout_id}/sent",
+        data={"reference": "BARC-123", "confirm": "y", "csrf_token": token},
     )
     assert response.status_code == 303
     run_jobs()

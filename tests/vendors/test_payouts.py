@@ -97,7 +97,8 @@ def test_manual_payout_writes_the_ledger_and_a_statement(app, make_user, client,
     assert page.status_code == 200 and BANK in page.get_data(as_text=True)
     token = csrf_token(client, "/admin/payouts")
     response = client.post(
-        f"/admin/payouts/{payout_id}/sent", data={"reference": "BARC-123", "csrf_token": token}
+        f"/admin/payouts/{payout_id}/sent",
+        data={"reference": "BARC-123", "confirm": "y", "csrf_token": token},
     )
     assert response.status_code == 303
     with app.app_context():
@@ -123,6 +124,7 @@ def test_a_failed_payout_returns_the_money(app, make_user):
         (payout_id,) = payouts.run_payouts(_config(app, payout_minimum_cents=500))
         admin = db.session.get(VendorProfile, vendor_id).user
         payouts.mark_payout_failed(admin, payout_id, "The IBAN was refused")
+        db.session.commit()
         assert db.session.get(Payout, payout_id).failure == "The IBAN was refused"
     assert _balance(app, vendor_id) == (1600, 800, 800)
     assert _ledger_sums(app)[payouts.CLEARING] == 0
