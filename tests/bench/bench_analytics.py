@@ -178,13 +178,25 @@ def seed_store(app, listings: int, days: int) -> tuple[str, list[int]]:
         return email, ids
 
 
+def _cookies(response: http.client.HTTPResponse, jar: dict[str, str]) -> dict[str, str]:
+    """``jar`` with every cookie ``response`` sets (a page may set more than the session)."""
+    for header in response.msg.get_all("Set-Cookie") or []:
+        name, _, value = header.split(";", 1)[0].partition("=")
+        jar[name.strip()] = value
+    return jar
+
+
+def _cookie_header(jar: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in jar.items())
+
+
 def sign_in(port: int, email: str) -> str:
-    """The session cookie of the vendor, signed in through the login form."""
+    """The Cookie header of the vendor, signed in through the login form."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("GET", "/login")
     response = conn.getresponse()
     body = response.read().decode()
-    cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
+    jar = _cookies(response, {})
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body) or re.search(
         r'name="csrf_token" value="([^"]+)"', body
     )
@@ -193,13 +205,21 @@ def sign_in(port: int, email: str) -> str:
         "POST",
         "/login",
         body=form,
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": _cookie_header(jar),
+        },
     )
     response = conn.getresponse()
     response.read()
     if response.status != 303:
         raise RuntimeError(f"login failed: {response.status}")
-    cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
+    cookie = _cookie_header(_cookies(response, jar))
+    conn.request("GET", "/vendor/analytics", headers={"Cookie": cookie})
+    response = conn.getresponse()
+    response.read()
+    if response.status != 200:
+        raise RuntimeError(f"signed in, but the dashboard answered {response.status}")
     conn.close()
     return cookie
 
