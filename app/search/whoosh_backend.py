@@ -313,7 +313,10 @@ class WhooshBackend:
     def _word_docs(self, entry: _Open, fieldname: str, word: str) -> frozenset[int] | None:
         """The documents whose ``fieldname`` holds ``word`` as that field analyses it; None
         when the word analyses to nothing there (a stop word narrows nothing)."""
-        tokens = list(dict.fromkeys(entry.ix.schema[fieldname].process_text(word, mode="query")))
+        # The searcher's schema: the index's own (ix.schema) reads the table of contents from
+        # disk at every access, three or four times per word of a cold query.
+        field_ = entry.searcher.schema[fieldname]
+        tokens = list(dict.fromkeys(field_.process_text(word, mode="query")))
         if not tokens:
             return None
         docs: frozenset[int] = frozenset()
@@ -534,7 +537,7 @@ class WhooshBackend:
         if docnum is None:
             return []
         stored = self._stored(entry, docnum)
-        analyzer = entry.ix.schema["words"].analyzer
+        analyzer = entry.searcher.schema["words"].analyzer
         words = list(dict.fromkeys(t.text for t in analyzer(stored.get("words") or "")))
         sets = sorted((self._term_docs(entry, "words", w) for w in words), key=len)
         shared: Counter[int] = Counter()
