@@ -45,6 +45,8 @@ def test_validate_an_active_licence(app, client, make_user):
     assert body["activations"] == {"used": 0, "limit": 3}
     assert response.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in response.headers
+    # No X-RateLimit-* headers: each would cost rate-limit storage round trips per call.
+    assert not [name for name, _ in response.headers if name.lower().startswith("x-ratelimit")]
 
 
 def test_a_key_is_read_as_people_type_it_and_the_product_by_id(app, client, make_user):
