@@ -142,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     from app.notifications.views import bp as notifications_bp
     from app.reviews.views import bp as reviews_bp
     from app.search.views import bp as search_bp
+    from app.support.views import bp as support_bp
     from app.vendors.views import bp as vendors_bp
 
     for blueprint in (
@@ -158,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
         licensing_bp,
         api_bp,
         reviews_bp,
+        support_bp,
     ):
         app.register_blueprint(blueprint)
     # The JSON API reads no cookie (a licence key is its credential), so no CSRF token.

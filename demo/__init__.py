@@ -44,9 +44,14 @@ from app.catalog.models import (
 )
 from app.extensions import db
 from app.n8n import RenderOptions, analyse, parse_workflow, render_svg
+from app.outbox.services import dispatch_committed
 from app.storage import content_key, get_storage
 from app.timeutil import utcnow
 from app.vendors.models import VendorProfile, VendorStatus
+from demo.analytics import seed_analytics
+from demo.commerce import seed_commerce, seed_downloads
+from demo.reviews import seed_reviews
+from demo.support import seed_support
 
 DATA = Path(__file__).resolve().parent
 NOTE = "demo data"
@@ -435,9 +440,14 @@ def seed() -> Iterator[str]:
         accounts[role] = user
     db.session.commit()
     yield from seed_catalog(reviewer=accounts[Role.ADMIN])
-    from demo.commerce import seed_commerce
-
+    # The uploads' scan jobs: run here without Redis, so the purchases below find clean files
+    # to download; with Redis the workers scan them and a later `flask seed` downloads them.
+    dispatch_committed()
     yield from seed_commerce(accounts[Role.CUSTOMER], accounts[Role.VENDOR])
+    yield from seed_support(accounts[Role.CUSTOMER], accounts[Role.VENDOR])
+    yield from seed_reviews()
+    yield from seed_downloads(accounts[Role.CUSTOMER])
+    yield from seed_analytics()
     yield from seed_notifications(accounts)
 
 

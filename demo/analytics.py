@@ -1,23 +1,30 @@
 """Demo analytics and payouts for the demo vendor: 90 days of page views (with referrers and
 search clicks) and sales with their ledger rows, one payout sent a month ago and a pending
 balance, then the daily aggregates. Call ``seed_analytics()`` after the catalogue (and
-commerce) seed; it is idempotent (it does nothing when its demo orders exist)."""
+commerce) seed; it is idempotent (it does nothing when its demo orders exist).
+
+Each sale is a different demo shopper's (nobody buys a perpetual licence twice) and issues
+that shopper's licence, and the products' view and sales counters grow by the rows added, so
+the figures on product pages agree with the rows behind them."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import random
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.accounts.services import find_user_by_email
+from app.accounts.models import User
+from app.accounts.services import find_user_by_email, hash_password
 from app.catalog.models import PriceType, Product, ProductStatus, ProductView
 from app.commerce.models import LedgerEntry, Order, OrderLine
 from app.extensions import db
+from app.licensing.services import issue_licence
 from app.search.models import SearchClick, SearchQuery
 from app.timeutil import utcnow
 from app.vendors import analytics, payouts
@@ -26,7 +33,7 @@ from app.vendors.models import PayoutAccount, PayoutMethod, VendorProfile
 DAYS = 90
 ORDER_PREFIX = "DEMO-A-"
 VENDOR_EMAIL = "vendor@demo.autopilot.monster"
-BUYER_EMAIL = "customer@demo.autopilot.monster"
+SHOPPER_EMAIL = "shopper{:04d}@demo.autopilot.monster"
 REFERRERS = ("news.ycombinator.com", "www.reddit.com", "community.n8n.io", "www.google.com", "")
 QUERIES = ("crm sync", "invoice reminder", "lead scoring", "slack alerts", "email digest")
 COMMISSION_BPS = 2000
@@ -36,9 +43,7 @@ def _key(*parts: object) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
 
 
-def seed_analytics(
-    vendor_email: str = VENDOR_EMAIL, buyer_email: str = BUYER_EMAIL
-) -> Iterator[str]:
+def seed_analytics(vendor_email: str = VENDOR_EMAIL) -> Iterator[str]:
     """Seed the demo vendor's analytics and payouts; yields progress lines."""
     exists = db.session.scalar(
         select(func.count()).select_from(Order).where(Order.number.like(f"{ORDER_PREFIX}%"))
@@ -46,14 +51,14 @@ def seed_analytics(
     if exists:
         yield "analytics demo: exists"
         return
-    vendor_user, buyer = find_user_by_email(vendor_email), find_user_by_email(buyer_email)
+    vendor_user = find_user_by_email(vendor_email)
     vendor = (
         db.session.scalar(select(VendorProfile).where(VendorProfile.user_id == vendor_user.id))
         if vendor_user
         else None
     )
-    if vendor is None or buyer is None:
-        yield "analytics demo: skipped (no demo vendor or buyer: run the seed first)"
+    if vendor is None:
+        yield "analytics demo: skipped (no demo vendor: run the seed first)"
         return
     products = db.session.scalars(
         select(Product)
@@ -68,7 +73,10 @@ def seed_analytics(
     today = now.date()
     first = today - timedelta(days=DAYS - 1)
     views = sales = 0
+    # The shoppers cannot sign in: one unguessable password, hashed once (scrypt is slow).
+    shopper_hash = hash_password(secrets.token_urlsafe(32))
     for product in products:
+        product_views = product_sales = 0
         paid = product.price_type == PriceType.ONE_TIME and product.price_cents > 0
         popularity = 5 + rng.randrange(40)
         for n in range(DAYS):
@@ -87,7 +95,7 @@ def seed_analytics(
                         referrer=rng.choice(REFERRERS),
                     )
                 )
-            views += count
+            product_views += count
             for _ in range(count // 8):
                 clicked = datetime.combine(day, time(rng.randrange(24)), tzinfo=UTC)
                 search = SearchQuery(query=rng.choice(QUERIES), result_count=12, created_at=clicked)
@@ -101,17 +109,36 @@ def seed_analytics(
             if paid:
                 for _ in range(sum(rng.random() < 0.03 for _ in range(count))):
                     sales += 1
+                    product_sales += 1
                     paid_at = datetime.combine(
                         day, time(rng.randrange(24), rng.randrange(60)), tzinfo=UTC
                     )
                     if paid_at > now:
                         paid_at = now - timedelta(minutes=sales)
-                    _sale(sales, buyer.id, product, paid_at)
+                    _sale(sales, _shopper(sales, shopper_hash, paid_at), product, paid_at)
+        views += product_views
+        product.view_count += product_views
+        product.sales_count += product_sales
+        product.popularity += product_views + product_sales
     db.session.commit()
     yield f"analytics demo: {views} page views, {sales} sales over {DAYS} days"
     yield from _payouts(vendor, now)
     analytics.aggregate_range(first, today)
     yield f"analytics demo: aggregated {first} to {today}"
+
+
+def _shopper(n: int, password_hash: str, joined: datetime) -> int:
+    user = User(
+        email=SHOPPER_EMAIL.format(n),
+        password_hash=password_hash,
+        first_name="Demo",
+        last_name=f"Shopper {n}",
+        email_verified_at=joined,
+        created_at=joined - timedelta(days=1),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user.id
 
 
 def _sale(n: int, buyer_id: int, product: Product, paid_at: datetime) -> None:
@@ -140,6 +167,7 @@ def _sale(n: int, buyer_id: int, product: Product, paid_at: datetime) -> None:
     )
     db.session.add(order)
     db.session.flush()
+    issue_licence(buyer_id, product, line.id).created_at = paid_at
     commission = price * COMMISSION_BPS // 10_000
     for account, amount, kind in (
         ("buyer", -price, "gross"),

@@ -19,14 +19,13 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.accounts.permissions import Role
 from app.accounts.services import find_user_by_email, hash_password
-from app.catalog.models import PriceType, Product, ProductStatus
-from app.commerce.models import LineKind, Order, OrderLine, OrderStatus
+from app.catalog.models import Product, ProductStatus
 from app.extensions import db
-from app.licensing.keys import generate_key
 from app.licensing.models import Licence, LicenceStatus
 from app.reviews import services
 from app.reviews.models import ReviewReport
 from app.timeutil import as_utc, utcnow
+from demo.commerce import buy
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,8 +66,8 @@ def _ensure_reviewers(specs: list[dict[str, Any]]) -> dict[str, User]:
 
 
 def _ensure_licence(user: User, product: Product) -> None:
-    """A licence for ``product`` held by ``user``: theirs if they have one, else from a paid demo
-    order (one line, perpetual; demo reviews are of one-time and free products)."""
+    """A licence for ``product`` held by ``user``: theirs if they have one, else bought through
+    the shop like any purchase (demo reviews are of one-time and free products)."""
     held = db.session.scalar(
         select(Licence.id).where(
             Licence.user_id == user.id,
@@ -76,44 +75,8 @@ def _ensure_licence(user: User, product: Product) -> None:
             Licence.status != LicenceStatus.REVOKED,
         )
     )
-    if held is not None:
-        return
-    free = product.price_type == PriceType.FREE
-    price = 0 if free else product.display_price_cents
-    order = Order(
-        number=f"DEMO-R{user.id:05d}-{product.id:05d}",
-        buyer_id=user.id,
-        status=OrderStatus.PAID.value,
-        currency=product.currency,
-        subtotal_cents=price,
-        total_cents=price,
-        provider="free" if free else "sandbox",
-        paid_at=utcnow() - timedelta(days=60),
-    )
-    line = OrderLine(
-        order=order,
-        product_id=product.id,
-        vendor_id=product.vendor_id,
-        title=product.title,
-        kind=(LineKind.FREE if free else LineKind.ONE_TIME).value,
-        list_price_cents=price,
-        price_cents=price,
-        currency=product.currency,
-    )
-    db.session.add_all([order, line])
-    db.session.flush()
-    db.session.add(
-        Licence(
-            key=generate_key(),
-            user_id=user.id,
-            product_id=product.id,
-            order_line_id=line.id,
-            commercial_use=product.licence_commercial,
-            redistribution=product.licence_redistribution,
-            modification=product.licence_modification,
-        )
-    )
-    db.session.flush()
+    if held is None:
+        buy(user, product)
 
 
 def seed_reviews() -> Iterator[str]:

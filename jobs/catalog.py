@@ -1,9 +1,12 @@
-"""Jobs reacting to catalog and vendor events: the vendor hears about every decision."""
+"""Jobs reacting to catalog and vendor events: the vendor hears about every decision; the
+watermarked copies of a listing's screenshots."""
 
+from app.catalog import screenshots
 from app.catalog.review import notify_vendor_of_decision
+from app.outbox.models import Event
 from app.outbox.services import deliver_once
 from app.vendors import services as vendors
-from jobs import job
+from jobs import event_handler, job
 
 
 @job
@@ -28,3 +31,9 @@ def notify_vendor_decision(event_id: str) -> bool:
             int(event.payload["vendor_id"]), event.name, event.id
         ),
     )
+
+
+@event_handler
+def stamp_screenshots(event: Event) -> None:
+    """Stamp the listing's screenshots with its watermark (the copies shoppers see)."""
+    screenshots.stamp_screenshots(int(event.payload["product_id"]))

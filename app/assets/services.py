@@ -35,6 +35,7 @@ from app.catalog.content import render_markdown
 from app.catalog.models import Product
 from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
+from app.licensing.services import holder_ids
 from app.n8n import (
     DEFAULT_LIMITS,
     RenderOptions,
@@ -48,9 +49,17 @@ from app.n8n import (
 )
 from app.n8n.catalog import is_community
 from app.n8n.services import dump_json
+from app.notifications.services import Email, notify, notify_later, site_path
 from app.outbox.services import record_event
 from app.queue import enqueue
-from app.storage import CHUNK_SIZE, Storage, StoredFileMissing, get_storage, hashed_key
+from app.storage import (
+    CHUNK_SIZE,
+    MAX_DOWNLOAD_SECONDS,
+    Storage,
+    StoredFileMissing,
+    get_storage,
+    hashed_key,
+)
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -609,10 +618,14 @@ def _finish(
 
 
 def _make_current(version: ProductVersion) -> None:
-    """``version`` becomes the product's current version; its facts fill the listing."""
+    """``version`` becomes the product's current version; its facts fill the listing. A
+    first publication newer than every version published before is announced to the
+    product's owners (``version.released``); a rollback or a republication is not."""
     product = db.session.get(Product, version.product_id)
     assert product is not None
     if version.published_at is None:
+        if _is_newest_release(version):
+            record_event("version.released", product_id=product.id, version_id=version.id)
         version.published_at = utcnow()
     product.current_version_id = version.id
     facts = version.analysis or {}
@@ -625,6 +638,18 @@ def _make_current(version: ProductVersion) -> None:
             product.n8n_version = facts["n8n_version"]
     if _indexed_facts(product) != before:  # the search index holds these facts
         record_event("product.version_changed", product_id=product.id, version_id=version.id)
+
+
+def _is_newest_release(version: ProductVersion) -> bool:
+    published = db.session.scalars(
+        select(ProductVersion.label).where(
+            ProductVersion.product_id == version.product_id,
+            ProductVersion.id != version.id,
+            ProductVersion.published_at.is_not(None),
+        )
+    )
+    newest = max(published, key=label_key, default=None)
+    return newest is None or label_key(version.label) > label_key(newest)
 
 
 def _indexed_facts(product: Product) -> tuple[Any, ...]:
@@ -702,6 +727,93 @@ def submission_problems(product: Product) -> list[str]:
     return []
 
 
+class VersionNotDeletable(Conflict):
+    message = "That version cannot be deleted."
+
+
+def _download_in_flight(storage_key: str) -> bool:
+    """A buyer was handed a link to this file within a link's lifetime (it may be in use)."""
+    from app.downloads.models import DownloadLog
+
+    since = utcnow() - timedelta(seconds=MAX_DOWNLOAD_SECONDS)
+    return (
+        db.session.scalar(
+            select(DownloadLog.id)
+            .where(DownloadLog.storage_key == storage_key, DownloadLog.created_at >= since)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def delete_version(actor: User, version: ProductVersion, ip: str = "") -> list[str]:
+    """The owning vendor deletes an old version to free storage quota: the row goes (its
+    bytes stop counting at once), an audit row records it, and a ``version.deleted`` event
+    takes its stored files away after commit unless another version still uses them.
+    Returns those keys.
+
+    Raises NotFound (not the owner: admins rescan, they do not delete) and
+    VersionNotDeletable: the current version, or one whose file a buyer was handed a download
+    link to in the last MAX_DOWNLOAD_SECONDS.
+    """
+    # app.admin imports the catalog, which imports this module: import at call time.
+    from app.admin.services import record_audit
+
+    product = get_managed_product(actor, version.product_id)
+    if not is_owner(actor, product):
+        raise NotFound()
+    if product.current_version_id == version.id:
+        raise VersionNotDeletable(
+            f"Version {version.label} is the current version: make another one current (or "
+            "withdraw it) before deleting it."
+        )
+    if _download_in_flight(version.storage_key):
+        raise VersionNotDeletable(
+            f"A buyer is downloading version {version.label}'s file right now; try again in "
+            "a few minutes."
+        )
+    keys = [k for k in (version.storage_key, version.preview_key, version.redacted_key) if k]
+    record_audit(
+        actor,
+        "version.deleted",
+        "product_version",
+        version.id,
+        before={
+            "product_id": product.id,
+            "label": version.label,
+            "filename": version.filename,
+            "size": version.size,
+            "sha256": version.sha256,
+            "status": version.status,
+        },
+        ip=ip,
+    )
+    db.session.delete(version)
+    db.session.flush()
+    record_event("version.deleted", product_id=product.id, keys=keys)
+    log.info("version %s of product %s deleted by user %s", version.id, product.id, actor.id)
+    return keys
+
+
+def delete_unreferenced_files(keys: list[str], storage: Storage | None = None) -> int:
+    """Delete those of ``keys`` no version row names any more (content keys are shared
+    between versions with the same bytes, across stores too); return how many went."""
+    storage = storage or get_storage()
+    columns = (ProductVersion.storage_key, ProductVersion.preview_key, ProductVersion.redacted_key)
+    still_used = {
+        key
+        for row in db.session.execute(select(*columns).where(or_(*(c.in_(keys) for c in columns))))
+        for key in row
+        if key
+    }
+    deleted = 0
+    for key in keys:
+        if key not in still_used:
+            storage.delete(key)
+            deleted += 1
+    return deleted
+
+
 # --- admin ----------------------------------------------------------------------------------
 
 
@@ -740,23 +852,54 @@ def admin_versions(status: str | None = None, limit: int = 200) -> list[ProductV
 # --- mail -----------------------------------------------------------------------------------
 
 
-def notify_vendor_of_scan(version_id: int) -> None:
-    """Email the vendor the scan's outcome (job handler of version.scanned)."""
-    from app.notifications.services import external_url, send_email
-
+def notify_vendor_of_scan(version_id: int, event_id: str | None = None) -> None:
+    """Tell the uploader the scan's outcome (scan_finished), in the app and by email as they
+    chose (job handler of version.scanned; idempotent per ``event_id``)."""
     version = db.session.get(ProductVersion, version_id)
     if version is None:
         return
     product = db.session.get(Product, version.product_id)
     assert product is not None
-    send_email(
-        to=product.vendor.support_email or product.vendor.user.email,
-        subject=f"Version {version.label} of {product.title}: {version.status_label.lower()}",
-        template="version_scanned",
-        product=product,
-        version=version,
-        link=external_url("assets.versions_GET", product_id=product.id),
+    user = version.uploader or product.vendor.user
+    subject = f"Version {version.label} of {product.title}: {version.status_label.lower()}"
+    is_store_owner = user.id == product.vendor.user_id
+    notify(
+        user,
+        "scan_finished",
+        subject,
+        "\n".join(version.reasons or []),
+        site_path("assets.versions_GET", product_id=product.id),
+        event_id=event_id,
+        email=Email(
+            subject=subject,
+            template="version_scanned",
+            context={"product": product, "version": version},
+            # The store's own address, as for listing decisions (only for its owner).
+            to=product.vendor.support_email if is_store_owner else None,
+        ),
     )
+
+
+def announce_new_version(version_id: int) -> int:
+    """Ask for every owner of the version's product with a valid licence to be told of it
+    (new_version, linking to the library): one notification each, however many licences they
+    hold. Returns how many. A version withdrawn or replaced meanwhile is announced to nobody.
+    Job handler of version.released: the owners may be many, never counted in a request."""
+    version = db.session.get(ProductVersion, version_id)
+    if version is None:
+        return 0
+    product = db.session.get(Product, version.product_id)
+    current = current_version(product) if product is not None else None
+    if current is None or current.id != version.id:
+        return 0
+    link = site_path("licensing.library_GET")
+    title = f"Version {version.label} of “{product.title}” is out"
+    changes = (version.changelog_md or "").strip()
+    body = "Download it from your library." + (f"\n\n{changes[:1000]}" if changes else "")
+    owners = holder_ids(product.id)
+    for user_id in owners:
+        notify_later(user_id, "new_version", title, body, link)
+    return len(owners)
 
 
 # --- the sweep ------------------------------------------------------------------------------

@@ -179,6 +179,19 @@ def yank_POST(product_id: int, version_id: int):
     return redirect_to(url_for("assets.versions_GET", product_id=product_id))
 
 
+@bp.post("/vendor/products/<id:product_id>/versions/<id:version_id>/delete")
+@permission_required(Permission.SELL)
+def delete_POST(product_id: int, version_id: int):
+    version = services.get_version(current_user, product_id, version_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    label = version.label
+    services.delete_version(current_user, version, ip=request.remote_addr or "")
+    db.session.commit()
+    flash(f"Version {label} is deleted; its file no longer counts against your storage.", "success")
+    return redirect_to(url_for("assets.versions_GET", product_id=product_id))
+
+
 def _stream(key: str) -> Any:
     handle = get_storage().open(key)
 

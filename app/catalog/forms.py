@@ -150,3 +150,9 @@ class CategoryForm(Form):
     position = IntegerField(
         "Position", default=0, validators=[Optional(), NumberRange(min=0, max=10_000)]
     )
+
+
+class WatermarkForm(Form):
+    """The vendor's switch for watermarked screenshots on the listing's page."""
+
+    enabled = BooleanField("Stamp my store's name and “preview” across the screenshots")

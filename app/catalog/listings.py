@@ -176,13 +176,17 @@ def tags_named(names: Sequence[str]) -> list[Tag]:
 
 
 def apply_values(product: Product, data: dict[str, Any]) -> None:
-    """Copy checked listing values onto ``product`` (the description rendered once, here)."""
+    """Copy checked listing values onto ``product`` (the description rendered once, here);
+    new screenshots of a listing with the watermark on are stamped by a job after commit."""
+    screenshots_before = list(product.screenshot_keys or [])
     for name in LISTING_FIELDS:
         if name == "tags":
             product.tags = tags_named(data["tags"])
         elif name in data:
             setattr(product, name, data[name])
     product.description_html = render_markdown(product.description_md)
+    if product.watermark_screenshots and list(product.screenshot_keys or []) != screenshots_before:
+        record_event("product.screenshots_changed", product_id=product.id)
 
 
 def record_transition(

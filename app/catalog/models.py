@@ -23,6 +23,7 @@ from sqlalchemy import (
     case,
     func,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
@@ -186,6 +187,15 @@ class Product(db.Model):
     video_provider: Mapped[str | None] = mapped_column(String(16))
     video_id: Mapped[str | None] = mapped_column(String(32))
     preview_key: Mapped[str | None] = mapped_column(String(255))  # the workflow's SVG
+    # The vendor's switch: shoppers see the screenshots with "<store> · preview" stamped into
+    # the pixels. The originals stay in screenshot_keys; the stamped copies, made by a job
+    # when screenshots or the switch change, are keyed by the original's key.
+    watermark_screenshots: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
+    screenshot_marks: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     # The newest clean version the vendor published (or rolled back to); app/assets.
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey(
@@ -266,6 +276,16 @@ class Product(db.Model):
             if revision.state in OPEN_REVISION_STATES:
                 return revision
         return None
+
+    @property
+    def shown_screenshot_keys(self) -> list[str]:
+        """The screenshots shoppers see: the originals, or with the watermark on, the stamped
+        copies made so far (one not stamped yet is left out, never shown bare)."""
+        keys = list(self.screenshot_keys or [])
+        if not self.watermark_screenshots:
+            return keys
+        marks = self.screenshot_marks or {}
+        return [marks[key] for key in keys if key in marks]
 
     @property
     def video_embed_url(self) -> str | None:

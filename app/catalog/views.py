@@ -21,10 +21,10 @@ from werkzeug.datastructures import FileStorage
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
 from app.assets.services import current_version
-from app.catalog import content, listings, pages, pageviews, queries, review
+from app.catalog import content, listings, pages, pageviews, queries, review, screenshots
 from app.catalog.categories import category_choices
 from app.catalog.errors import ListingError, ListingIncomplete
-from app.catalog.forms import ListingForm
+from app.catalog.forms import ListingForm, WatermarkForm
 from app.catalog.models import (
     COMPLEXITY_LABELS,
     PRICE_TYPE_LABELS,
@@ -273,6 +273,7 @@ def _manage_page(product: Product, missing: list[str] | None = None, status: int
         missing=missing or [],
         confirm=ConfirmForm(),
         current_version=current_version(product),
+        watermark_form=WatermarkForm(formdata=None, enabled=product.watermark_screenshots),
     )
 
 
@@ -351,6 +352,26 @@ def discard_POST(product_id: int):
         lambda product: listings.discard_revision(current_user, product),
         "Your unsubmitted edit is discarded.",
     )
+
+
+@bp.post("/vendor/products/<id:product_id>/screenshots/watermark")
+@permission_required(Permission.SELL)
+def watermark_POST(product_id: int):
+    listings.get_own_product(current_user, product_id)  # another store's listing: 404 first
+    form = WatermarkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    product = screenshots.set_screenshot_watermark(
+        current_user, product_id, bool(form.enabled.data)
+    )
+    db.session.commit()
+    flash(
+        "Shoppers see your screenshots watermarked (the copies are made in a moment)."
+        if product.watermark_screenshots
+        else "Shoppers see your screenshots without a watermark.",
+        "success",
+    )
+    return redirect_to(url_for("catalog.manage_GET", product_id=product.id))
 
 
 @bp.post("/vendor/products/<id:product_id>/duplicate")

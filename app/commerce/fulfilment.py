@@ -49,6 +49,8 @@ from app.licensing.services import (
     owned_product_ids,
     revoke_licences_for,
 )
+from app.money import format_money
+from app.notifications.services import notify_later, site_path
 from app.outbox.services import record_event
 from app.timeutil import as_utc, utcnow
 
@@ -291,6 +293,36 @@ def complete_order(
     _empty_cart(order)
     record_event("payment.completed", order_id=order.id)
     record_event("license.issued", order_id=order.id, licence_ids=licence_ids)
+    _notify_vendors_of_sale(order)
+
+
+def _by_vendor(lines: list[OrderLine]) -> dict[int, list[OrderLine]]:
+    grouped: dict[int, list[OrderLine]] = {}
+    for line in lines:
+        grouped.setdefault(line.vendor_id, []).append(line)
+    return grouped
+
+
+def _titles(lines: list[OrderLine]) -> str:
+    return ", ".join(f"“{line.title}”" for line in lines)
+
+
+def _notify_vendors_of_sale(order: Order) -> None:
+    """One sale_made notification per vendor with lines in ``order`` (this transaction)."""
+    link = site_path("vendors.analytics_GET")
+    for lines in _by_vendor(list(order.lines)).values():
+        paid = sum(line.price_cents for line in lines)
+        title = (
+            f"You sold {_titles(lines)} for {format_money(paid, order.currency)}"
+            if paid
+            else f"A buyer got {_titles(lines)} for free"
+        )
+        body = "\n".join(
+            f"{line.title}: {format_money(line.price_cents, line.currency)}"
+            + (f" per {line.interval}" if line.interval else "")
+            for line in lines
+        )
+        notify_later(lines[0].vendor.user_id, "sale_made", title, body, link)
 
 
 def _split(total: int, weights: list[int]) -> list[int]:
@@ -351,6 +383,7 @@ def _subscription_event(event: PaymentEvent) -> Outcome:
     if kind is EventKind.RENEWAL_PAID:
         _renewal_paid(subscriptions, event)
         return Outcome("processed", "renewal paid", order_id)
+    before = {subscription.id: subscription.status for subscription in subscriptions}
     for subscription in subscriptions:
         if kind is EventKind.RENEWAL_FAILED:
             if _is_newer(subscription, event.created):
@@ -370,7 +403,28 @@ def _subscription_event(event: PaymentEvent) -> Outcome:
             if _is_newer(subscription, event.created) and subscription.cancelled_at is None:
                 subscription.status = event.subscription_status or subscription.status
                 subscription.status_at = event.created
+    # Past due from the failed charge or from the subscription's update, whichever the
+    # provider delivers first: the subscriber hears of it once.
+    lapsed = [s for s in subscriptions if s.status == "past_due" != before[s.id]]
+    if lapsed:
+        _notify_of_failed_renewal(lapsed)
     return Outcome("processed", kind.value, order_id)
+
+
+def _notify_of_failed_renewal(subscriptions: list[Subscription]) -> None:
+    """The subscriber hears once that a renewal failed (the first failure of a period; the
+    provider's retries of the same charge say nothing new)."""
+    lines = [subscription.line for subscription in subscriptions]
+    ends = [as_utc(s.current_period_end) for s in subscriptions if s.current_period_end]
+    until = f" Your licence runs until {min(ends):%d %b %Y}." if ends else ""
+    notify_later(
+        subscriptions[0].buyer_id,
+        "renewal_failed",
+        f"Your subscription to {_titles(lines)} could not be renewed",
+        "The payment for the next period failed; the payment provider will try again. "
+        f"Check your card or payment method with them.{until}",
+        site_path("commerce.order_GET", order_id=lines[0].order_id),
+    )
 
 
 def _extend(subscription: Subscription, period_end: datetime | None) -> None:
@@ -444,6 +498,7 @@ def apply_refund(order: Order, lines: list[OrderLine], amount: int, txn_base: st
     """Spread ``amount`` over ``lines`` (what each has left to refund, in order): reversing
     ledger rows, and every line refunded in full loses its licences. Returns the amount."""
     left = amount
+    shares: dict[int, int] = {}
     for line in lines:
         if left <= 0:
             break
@@ -452,6 +507,7 @@ def apply_refund(order: Order, lines: list[OrderLine], amount: int, txn_base: st
             continue
         ledger.record_refund(f"{txn_base}:{line.id}"[:64], line, share)
         line.refunded_cents += share
+        shares[line.id] = share
         left -= share
         if ledger.refundable(line) == 0:
             line.refunded_at = utcnow()
@@ -462,7 +518,38 @@ def apply_refund(order: Order, lines: list[OrderLine], amount: int, txn_base: st
         every = all(line.refunded_at is not None or line.price_cents == 0 for line in order.lines)
         order.status = (OrderStatus.REFUNDED if every else OrderStatus.PARTIALLY_REFUNDED).value
         record_event("order.refunded", order_id=order.id, amount=done)
+        _notify_of_refund(order, [line for line in lines if line.id in shares], shares)
     return done
+
+
+def _notify_of_refund(order: Order, lines: list[OrderLine], shares: dict[int, int]) -> None:
+    """The buyer and each vendor whose lines gave money back hear of the refund (this
+    transaction): one notification each."""
+    total = format_money(sum(shares.values()), order.currency)
+    revoked = [line for line in lines if line.refunded_at is not None]
+    if not revoked:
+        body = "Your licence stays valid."
+    elif len(revoked) == 1:
+        body = f"The licence for {_titles(revoked)} is revoked."
+    else:
+        body = f"The licences for {_titles(revoked)} are revoked."
+    notify_later(
+        order.buyer_id,
+        "refund",
+        f"Refund of {total} for order {order.number}",
+        body,
+        site_path("commerce.order_GET", order_id=order.id),
+    )
+    link = site_path("vendors.analytics_GET")
+    for vendor_lines in _by_vendor(lines).values():
+        amount = sum(shares[line.id] for line in vendor_lines)
+        notify_later(
+            vendor_lines[0].vendor.user_id,
+            "refund",
+            f"Refund of {format_money(amount, order.currency)} on {_titles(vendor_lines)}",
+            f"Order {order.number}. The refund is taken from your balance.",
+            link,
+        )
 
 
 def request_refund(

@@ -4,12 +4,13 @@ and counters, and short-lived links (S3 presigned, or app-signed for one account
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 
 from flask import url_for
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 
 from app.accounts.models import User
 from app.assets.models import ProductVersion
@@ -26,7 +27,6 @@ from app.storage import (
     DownloadSigner,
     LocalStorage,
     Storage,
-    StoredFileMissing,
     check_key,
     get_storage,
 )
@@ -44,8 +44,9 @@ class Download:
 class DownloadableFile(NamedTuple):
     key: str  # storage key
     filename: str  # the name the buyer's browser saves it under
-    size: int  # bytes
+    size: int  # bytes, as recorded on the version row
     version_label: str
+    changelog: str = ""  # the version's changelog (Markdown source, shown as plain text)
 
 
 class DownloadNotPermitted(PermissionDenied):
@@ -57,7 +58,9 @@ class DownloadLimitReached(Conflict):
 
 
 class NothingToDownload(NotFound):
-    message = "There is no file to download for that product yet."
+    message = (
+        "No file is available for that product yet: its vendor has not published a checked version."
+    )
 
 
 class DownloadLinkNotYours(NotFound):
@@ -83,27 +86,41 @@ def _open(key: str, filename: str) -> Download:
     return Download(storage.open(key), filename, size)
 
 
-def downloadable_file(product: Product) -> DownloadableFile | None:
-    """The file a licence for ``product`` downloads now, or None when it has none.
+def _file_of(version: ProductVersion) -> DownloadableFile:
+    return DownloadableFile(
+        version.storage_key, version.filename, version.size, version.label, version.changelog_md
+    )
 
-    The upload pipeline supplies this: the product's current clean version (its storage key,
-    its original filename, its size and its version label). A listing without one reads as
-    its stored workflow preview (``preview_key``, labelled "current"), so that every listing
-    with a file in storage can be downloaded.
-    """
-    if product.current_version_id is not None:
-        version = db.session.get(ProductVersion, product.current_version_id)
-        if version is not None and version.status == "clean" and version.yanked_at is None:
-            return DownloadableFile(
-                version.storage_key, version.filename, version.size, version.label
-            )
-    if not product.preview_key:
+
+def _is_downloadable(version: ProductVersion | None) -> bool:
+    return version is not None and version.is_clean and not version.is_yanked
+
+
+def downloadable_file(product: Product) -> DownloadableFile | None:
+    """The file a licence for ``product`` downloads now: its current clean version, not
+    withdrawn (storage key, original filename, recorded size, label); None when there is none
+    yet. Nothing else stands in for it (never the listing's preview)."""
+    if product.current_version_id is None:
         return None
-    try:
-        size = get_storage().size(product.preview_key)
-    except StoredFileMissing:
-        return None
-    return DownloadableFile(product.preview_key, f"{product.slug}.svg", size, "current")
+    version = db.session.get(ProductVersion, product.current_version_id)
+    return _file_of(version) if _is_downloadable(version) else None
+
+
+def downloadable_files(products: Iterable[Product]) -> dict[int, DownloadableFile]:
+    """downloadable_file for many products in one query, by product id (absent: no file).
+    Sizes are those recorded on the version rows: no storage call per product."""
+    current = {p.id: p.current_version_id for p in products if p.current_version_id is not None}
+    if not current:
+        return {}
+    versions = db.session.scalars(
+        select(ProductVersion).where(ProductVersion.id.in_(set(current.values())))
+    )
+    by_id = {v.id: v for v in versions if _is_downloadable(v)}
+    return {
+        product_id: _file_of(by_id[version_id])
+        for product_id, version_id in current.items()
+        if version_id in by_id
+    }
 
 
 class LicensedLinkSigner:
@@ -160,11 +177,11 @@ def _link(storage: Storage, file: DownloadableFile, user: User, secret_key: str)
     return storage.download_url(file.key, file.filename, MAX_DOWNLOAD_SECONDS)
 
 
-def start_download(user: User, licence_id: int, secret_key: str) -> str:
-    """Check ``user``'s licence at the click and hand out a short-lived link to its file.
+def record_download(user: User, licence_id: int) -> DownloadableFile:
+    """Check ``user``'s licence at the click and count one download of its file; the file.
 
     The licence must be the user's (else NotFound), usable (LicenceNotUsable: disabled,
-    revoked, expired, lapsed), include downloads (DownloadNotPermitted) and have downloads
+    revoked, expired), include downloads (DownloadNotPermitted) and have downloads
     left (DownloadLimitReached, counted atomically so two clicks racing for the last one
     cannot both get it); the product must have a file (NothingToDownload). Writes a
     DownloadLog row, counts the download on the licence and the product, and records the
@@ -217,4 +234,10 @@ def start_download(user: User, licence_id: int, secret_key: str) -> str:
         version_label=log.version_label,
         bytes=file.size,
     )
+    return file
+
+
+def start_download(user: User, licence_id: int, secret_key: str) -> str:
+    """record_download, then a short-lived link to the file (raises what it raises)."""
+    file = record_download(user, licence_id)
     return _link(get_storage(), file, user, secret_key)

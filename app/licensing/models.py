@@ -65,13 +65,20 @@ class Licence(db.Model):
         back_populates="licence", order_by="LicenceActivation.id", cascade="all, delete-orphan"
     )
 
+    def state(self, now: datetime | None = None) -> str:
+        """``active``, or why the licence cannot be used: ``revoked``, ``disabled`` or
+        ``expired``. A subscription licence's expiry follows its subscription (the end of the
+        period paid for, or the moment it ended), so expiry is the one rule for every kind."""
+        if self.status == LicenceStatus.REVOKED:
+            return "revoked"
+        if self.status == LicenceStatus.DISABLED:
+            return "disabled"
+        if self.expires_at is not None and as_utc(self.expires_at) <= (now or utcnow()):
+            return "expired"
+        return "active"
+
     def is_valid(self, now: datetime | None = None) -> bool:
-        """Active and not past its expiry."""
-        if self.status != LicenceStatus.ACTIVE:
-            return False
-        if self.expires_at is None:
-            return True
-        return as_utc(self.expires_at) > (now or utcnow())
+        return self.state(now) == "active"
 
 
 class LicenceActivation(db.Model):

@@ -4,7 +4,7 @@ list of issued keys with disable and re-enable."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,6 @@ from sqlalchemy.orm import joinedload
 from app.accounts.models import User
 from app.catalog.listings import require_vendor
 from app.catalog.models import Product
-from app.commerce.models import Subscription
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
 from app.licensing.keys import InvalidKey, generate_key, is_well_formed, normalise_key
@@ -124,6 +123,24 @@ def owned_product_ids(user_id: int, product_ids: list[int]) -> set[int]:
     return {row.product_id for row in rows if row.is_valid(now)}
 
 
+def holder_ids(product_id: int, now: datetime | None = None) -> list[int]:
+    """Each user holding a valid licence for ``product_id`` once, in id order (``Licence.state``
+    "active" in SQL: neither revoked nor disabled, not expired)."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Licence.user_id)
+            .where(
+                Licence.product_id == product_id,
+                Licence.status == LicenceStatus.ACTIVE,
+                or_(Licence.expires_at.is_(None), Licence.expires_at > now),
+            )
+            .distinct()
+            .order_by(Licence.user_id)
+        )
+    )
+
+
 MAX_INSTANCE_ID = 128
 MAX_REASON = 200
 VENDOR_PAGE_SIZE = 25
@@ -161,29 +178,12 @@ REFUSALS = {
     "disabled": "That licence has been disabled by its vendor.",
     "revoked": "That licence has been revoked (its order was refunded or it ended).",
     "expired": "That licence has expired.",
-    "lapsed": "That licence's subscription is no longer active.",
 }
-
-
-def licence_state(licence: Licence, now: datetime | None = None) -> str:
-    """``active``, or why the licence cannot be used: revoked, disabled, expired or lapsed
-    (a subscription licence whose subscription has ended)."""
-    if licence.status == LicenceStatus.REVOKED:
-        return "revoked"
-    if licence.status == LicenceStatus.DISABLED:
-        return "disabled"
-    if licence.expires_at is not None and as_utc(licence.expires_at) <= (now or utcnow()):
-        return "expired"
-    if licence.subscription_id is not None:
-        subscription = db.session.get(Subscription, licence.subscription_id)
-        if subscription is not None and not subscription.is_active:
-            return "lapsed"
-    return "active"
 
 
 def require_usable(licence: Licence, now: datetime | None = None) -> None:
     """Raise LicenceNotUsable (with the reason) unless ``licence`` is active."""
-    state = licence_state(licence, now)
+    state = licence.state(now)
     if state != "active":
         raise LicenceNotUsable(REFUSALS[state])
 
@@ -339,7 +339,7 @@ def licence_summary(licence: Licence, now: datetime | None = None) -> dict[str, 
 
 
 def _summary(licence: Licence, slug: str, used: int, now: datetime | None) -> dict[str, Any]:
-    state = licence_state(licence, now)
+    state = licence.state(now)
     return {
         "valid": state == "active",
         "status": state,
@@ -377,8 +377,8 @@ def get_own_licence(user: User, licence_id: int) -> Licence:
 @dataclass(frozen=True)
 class LibraryEntry:
     licence: Licence
-    state: str  # licence_state
-    file: Any  # what file_of answered: the current version's file, or None
+    state: str  # Licence.state
+    file: Any  # what files_for answered: the current version's file, or None
 
     @property
     def product(self) -> Product:
@@ -400,18 +400,24 @@ class LibraryEntry:
         )
 
 
-def library_for(user: User, file_of: Callable[[Product], Any]) -> list[LibraryEntry]:
-    """Every licence ``user`` holds, newest first, with its state and ``file_of(product)``
-    (app.downloads.services.downloadable_file: the file a download would hand out)."""
+def library_for(
+    user: User, files_for: Callable[[list[Product]], Mapping[int, Any]]
+) -> list[LibraryEntry]:
+    """Every licence ``user`` holds, newest first, with its state and its product's file from
+    ``files_for(products)`` (app.downloads.services.downloadable_files: one query for the
+    page, the sizes recorded on the version rows)."""
     now = utcnow()
-    licences = db.session.scalars(
-        select(Licence)
-        .where(Licence.user_id == user.id)
-        .options(joinedload(Licence.product))
-        .order_by(Licence.created_at.desc(), Licence.id.desc())
+    licences = list(
+        db.session.scalars(
+            select(Licence)
+            .where(Licence.user_id == user.id)
+            .options(joinedload(Licence.product))
+            .order_by(Licence.created_at.desc(), Licence.id.desc())
+        )
     )
+    files = files_for([licence.product for licence in licences])
     return [
-        LibraryEntry(licence, licence_state(licence, now), file_of(licence.product))
+        LibraryEntry(licence, licence.state(now), files.get(licence.product_id))
         for licence in licences
     ]
 

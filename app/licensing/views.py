@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
-from app.downloads.services import downloadable_file
+from app.downloads.services import downloadable_file, downloadable_files
 from app.extensions import db
 from app.forms import page_number
 from app.htmx import redirect_to, render
@@ -23,7 +23,7 @@ bp = Blueprint("licensing", __name__)
 @bp.get("/library")
 @login_required
 def library_GET():
-    entries = services.library_for(current_user, downloadable_file)
+    entries = services.library_for(current_user, downloadable_files)
     return render("licensing/library.html", entries=entries, confirm=ConfirmForm())
 
 
@@ -35,7 +35,7 @@ def licence_GET(licence_id: int):
         "licensing/licence.html",
         "activations",
         licence=licence,
-        state=services.licence_state(licence),
+        state=licence.state(),
         file=downloadable_file(licence.product),
         confirm=ConfirmForm(),
     )

@@ -136,12 +136,19 @@ KINDS: dict[str, Kind] = {
     for kind in (
         Kind("sale_made", "Sales", "A buyer bought one of your products.", chatty=True),
         Kind("review_received", "Reviews", "Someone reviewed one of your products.", chatty=True),
+        Kind("review_reply", "Replies", "A vendor replied to your review.", chatty=True),
         Kind("listing_decision", "Listing decisions", "A moderator decided on your listing."),
         Kind("scan_finished", "Scans", "The scan of a file you uploaded finished.", chatty=True),
         Kind("new_version", "New versions", "A product you own has a new version.", chatty=True),
         Kind("payout_sent", "Payouts", "A payout to you was sent."),
         Kind("refund", "Refunds", "An order was refunded."),
         Kind("renewal_failed", "Failed renewals", "A subscription could not be renewed."),
+        Kind(
+            "support_message",
+            "Support messages",
+            "A new message, closing or escalation in one of your support threads.",
+            chatty=True,
+        ),
         Kind(
             "vendor_decision",
             "Store application",

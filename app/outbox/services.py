@@ -54,7 +54,12 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     "version.uploaded": [("scan", "jobs.assets.scan_uploaded_version")],
     "version.rescan_requested": [("scan", "jobs.assets.scan_uploaded_version")],
     "version.scanned": [("default", "jobs.assets.notify_version_scanned")],
+    # A new version on sale: every owner with a valid licence is told (a fan-out job).
+    "version.released": [("default", "jobs.assets.announce_new_version")],
+    "version.deleted": [("default", "jobs.assets.delete_version_files")],
     "product.version_changed": [_REINDEX],
+    # The vendor's watermark switch, or new screenshots under it: stamped copies, made once.
+    "product.screenshots_changed": [("default", "jobs.catalog.stamp_screenshots")],
     # Commerce: follow-ups of a paid order (the licence domain adds its own to license.issued).
     "payment.completed": [
         ("default", "jobs.commerce.send_receipt"),
@@ -66,7 +71,7 @@ SUBSCRIBERS: dict[str, list[tuple[str, str]]] = {
     # Any domain notifies someone with app.notifications.services.notify_later (one line).
     "notification.requested": [("default", "jobs.notifications.deliver_notification")],
     # A review published or taken down changes the product's rating: search shows the new one.
-    # review.submitted and review.replied await the notifications (no handler yet).
+    # The vendor (a new review) and the reviewer (a reply) are told through notify_later.
     "review.published": [_REINDEX],
     "review.withdrawn": [_REINDEX],
     "review.submitted": [],

@@ -22,6 +22,7 @@ from app.commerce.models import OrderLine
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
 from app.licensing.models import Licence, LicenceStatus
+from app.notifications.services import notify_later, site_path
 from app.outbox.services import record_event
 from app.pagination import Page, paginate
 from app.reviews.content import render_body
@@ -454,10 +455,20 @@ def _refresh_rating(product_id: int) -> None:
 
 
 def _publish(review: Review) -> None:
+    first_time = review.published_at is None
     review.status = S.PUBLISHED.value
     review.published_at = review.published_at or utcnow()
     _refresh_rating(review.product_id)
     record_event("review.published", review_id=review.id, product_id=review.product_id)
+    if first_time:  # a review restored after a hide was announced when it first came out
+        product = review.product
+        notify_later(
+            product.vendor.user_id,
+            "review_received",
+            f"{review.stars}-star review of “{product.title}”",
+            review.title,
+            site_path("reviews.vendor_reviews_GET"),
+        )
 
 
 def _withdraw(review: Review) -> None:
@@ -500,6 +511,14 @@ def reply_to_review(user: User, review_id: int, body: str) -> ReviewReply:
         reply_id=reply.id,
         product_id=review.product_id,
         review_author_id=review.author_id,
+    )
+    product = review.product
+    notify_later(
+        review.author_id,
+        "review_reply",
+        f"{product.vendor.store_name} replied to your review of “{product.title}”",
+        body[:500],
+        site_path("catalog.product_GET", slug=product.slug, _anchor=f"review-{review.id}"),
     )
     return reply
 

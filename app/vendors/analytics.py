@@ -40,6 +40,7 @@ from sqlalchemy import (
 from app.catalog.models import Product, ProductStatus, ProductView
 from app.charts import bar_chart, line_chart
 from app.commerce.models import LedgerEntry, LineKind, Order, OrderLine, OrderStatus
+from app.downloads.models import DownloadLog
 from app.errors import DomainError
 from app.extensions import db
 from app.search.models import SearchClick, SearchQuery
@@ -73,11 +74,20 @@ def _zero(name: str, type_=Integer):
     return cast(literal(0), type_).label(name)
 
 
-def _downloads(day: date):
-    """Downloads per product on ``day``: the hook for the download log. No download log exists
-    yet (app/downloads checks signed links only), so this is None and downloads stay 0; when the
-    log lands, return ``select(product_id, 0, ..., count() as downloads) ... group_by``."""
-    return None
+def _downloads(start: datetime, end: datetime):
+    """Downloads per product between ``start`` and ``end``, from the download log."""
+    log = DownloadLog.__table__
+    return (
+        select(
+            log.c.product_id,
+            *(_zero(name, BigInteger) for name in ("views", "visitors", "sales", "gross", "net")),
+            _zero("refunds", BigInteger),
+            _zero("refunded", BigInteger),
+            cast(func.count(), BigInteger),
+        )
+        .where(log.c.created_at >= start, log.c.created_at < end)
+        .group_by(log.c.product_id)
+    )
 
 
 def aggregate_day(day: date) -> int:
@@ -163,11 +173,7 @@ def aggregate_day(day: date) -> int:
         .where(ol.c.refunded_at >= start, ol.c.refunded_at < end)
         .group_by(ol.c.product_id)
     )
-    parts = [views, sales, net, refunds]
-    downloads = _downloads(day)
-    if downloads is not None:
-        parts.append(downloads)
-    facts = union_all(*parts).subquery("facts")
+    facts = union_all(views, sales, net, refunds, _downloads(start, end)).subquery("facts")
     products = Product.__table__
     rows = (
         select(

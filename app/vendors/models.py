@@ -45,6 +45,8 @@ class VendorProfile(db.Model):
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     # The platform's commission on this store's sales, overriding PLATFORM_COMMISSION_BPS.
     commission_bps: Mapped[int | None] = mapped_column(Integer)
+    # The store's promise to answer a support message within this many hours (None: none made).
+    support_response_hours: Mapped[int | None] = mapped_column(Integer)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -28,6 +28,8 @@ from app.commerce.models import LedgerEntry
 from app.config import Config
 from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
+from app.money import format_money
+from app.notifications.services import notify_later, site_path
 from app.timeutil import utcnow
 from app.vendors.models import (
     Payout,
@@ -324,6 +326,14 @@ def _mark_sent(payout: Payout, reference: str, admin_id: int | None) -> Payout:
         [(CLEARING, -payout.amount_cents), (SENT, payout.amount_cents)],
         "payout_sent",
         now,
+    )
+    how = "to your Stripe account" if payout.method == PayoutMethod.STRIPE else "by bank transfer"
+    notify_later(
+        payout.vendor.user_id,
+        "payout_sent",
+        f"Payout of {format_money(payout.amount_cents, payout.currency)} sent",
+        f"Sent {how}, reference {reference}. The statement is on your payouts page.",
+        site_path("vendors.payouts_GET"),
     )
     db.session.commit()
     return payout

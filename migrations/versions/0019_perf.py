@@ -1,7 +1,7 @@
 """performance: a covering index for the vendor dashboard's top listings
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 Create Date: 2026-12-03 07:30:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0019"
-down_revision = "0015"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

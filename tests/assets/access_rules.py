@@ -73,6 +73,10 @@ def assets_yank_POST(app, make_user):
     return _base(app, make_user, scan=True) + "/yank"
 
 
+def assets_delete_POST(app, make_user):
+    return _base(app, make_user) + "/delete"
+
+
 def assets_file_GET(app, make_user):
     return _base(app, make_user, scan=True) + "/file"
 
@@ -112,6 +116,7 @@ RULES = [
     ("POST", assets_publish_POST, _statuses(302, 403, 404, 409)),
     ("POST", assets_acknowledge_POST, OTHERS_ACTION),
     ("POST", assets_yank_POST, _statuses(302, 403, 404, 422)),
+    ("POST", assets_delete_POST, OTHERS_ACTION),
     ("GET", assets_file_GET, OTHERS_VERSIONS),
     ("GET", quarantined_file, _statuses(302, 403, 404, 404)),
     ("GET", assets_version_preview_GET, OTHERS_VERSIONS),

@@ -109,6 +109,49 @@ def clean_version_here(product_id: int) -> int:
     return version.id
 
 
+def stored_version_here(
+    product_id: int,
+    data: bytes,
+    filename: str = "flow.json",
+    label: str = "1.0",
+    *,
+    status: str = "clean",
+    current: bool = True,
+) -> int:
+    """``data`` stored where uploads go (under its hash) and a version row of it, made
+    current when ``current`` (in the current app context); its id. For tests about what
+    happens after the scan (downloads, deletion)."""
+    from app.assets.models import ProductVersion
+    from app.assets.services import FILES_PREFIX
+    from app.catalog.models import Product
+    from app.storage import store_stream
+
+    stored = store_stream(FILES_PREFIX, io.BytesIO(data), "application/octet-stream")
+    version = ProductVersion(
+        product_id=product_id,
+        label=label,
+        changelog_md=f"Changes in {label}.",
+        kind="n8n_workflow",
+        filename=filename,
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_key=stored.key,
+        status=status,
+        reasons=[],
+        findings=[],
+        analysis={},
+        scanner="clamd test",
+        scanned_at=utcnow(),
+        published_at=utcnow() if status == "clean" else None,
+    )
+    db.session.add(version)
+    db.session.flush()
+    if current:
+        db.session.get(Product, product_id).current_version_id = version.id
+    db.session.commit()
+    return version.id
+
+
 def with_clamd(app: Flask, clamd: Any, monkeypatch: Any, **settings: Any) -> None:
     """Point the app's settings at a test clamd (as CLAMD_SOCKET would) for one test."""
     config = replace(app.config["APP_CONFIG"], clamd_socket=clamd.socket_path, **settings)

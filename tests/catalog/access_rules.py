@@ -55,6 +55,10 @@ def catalog_withdraw_POST(app, make_user):
     return f"/vendor/products/{_foreign(app, make_user, 'pending')}/withdraw"
 
 
+def catalog_watermark_POST(app, make_user):
+    return f"/vendor/products/{_foreign(app, make_user, 'approved')}/screenshots/watermark"
+
+
 def catalog_discard_POST(app, make_user):
     return f"/vendor/products/{_foreign(app, make_user, 'approved')}/discard"
 
@@ -117,6 +121,7 @@ RULES = [
     ("POST", catalog_submit_POST, OTHERS_LISTING),
     ("POST", catalog_withdraw_POST, OTHERS_LISTING),
     ("POST", catalog_discard_POST, OTHERS_LISTING),
+    ("POST", catalog_watermark_POST, OTHERS_LISTING),
     ("POST", catalog_duplicate_POST, OTHERS_LISTING),
     ("GET", "/vendor/products/999999", OTHERS_LISTING),
     ("GET", "/sell", ALL_200),

@@ -121,7 +121,7 @@ def test_a_paid_checkout_is_fulfilled_by_the_webhook_only(
     )
     assert polled.status_code == 286 and "payment is confirmed" in polled.get_data(as_text=True)
 
-    assert run_shop_jobs() == 2  # receipt and sales counter
+    assert run_shop_jobs() == 3  # receipt, sales counter, the vendor's sale notification
     [mail] = mailbox.to(buyer.email)
     assert licence.key in body_text(mail) and order.number in mail["Subject"]
     with shop.app_context():
@@ -327,14 +327,18 @@ def test_subscription_start_renewal_failure_and_cancellation(
         assert subscription.status == "past_due"
         assert -ledger.balance_of(ledger.BUYER, "USD") == 1800  # nothing charged
     [licence] = licences_of(shop, buyer.id)
-    assert licence.is_valid()  # the period paid for still runs
+    assert licence.state() == "active"  # the period paid for still runs (downloads, API)
+    refused = add(shop_client, product_id, "month")  # so it is still owned
+    assert refused.status_code == 422 and "already own" in refused.get_data(as_text=True)
 
     post_all(shop_client, stripe_fake.cancel(sub_ref))
     [licence] = licences_of(shop, buyer.id)
-    assert not licence.is_valid(utcnow() + timedelta(seconds=1))
+    assert licence.state(utcnow() + timedelta(seconds=1)) == "expired"
     with shop.app_context():
         assert db.session.scalar(select(Subscription)).status == "canceled"
     assert_ledger_balanced(shop)
+    time.sleep(0.01)  # past the moment it ended: the buyer may subscribe again
+    assert add(shop_client, product_id, "month").status_code == 303
 
 
 def test_out_of_order_subscription_events_keep_the_newest_state(

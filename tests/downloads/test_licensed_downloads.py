@@ -5,39 +5,49 @@ S3 presigned URL with attachment disposition (moto)."""
 from __future__ import annotations
 
 import io
+import shutil
 import threading
 import time
 import urllib.request
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
 from flask_migrate import upgrade
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from app import create_app
 from app.accounts.models import User
+from app.assets.models import ProductVersion
 from app.catalog.models import Product
 from app.downloads.models import DownloadLog
-from app.downloads.services import DownloadLimitReached, LicensedLinkSigner, start_download
+from app.downloads.services import (
+    DownloadLimitReached,
+    LicensedLinkSigner,
+    downloadable_file,
+    downloadable_files,
+    start_download,
+)
 from app.extensions import db
 from app.licensing.models import Licence
 from app.outbox.models import Event
 from app.storage import CHUNK_SIZE, store_stream
 from app.timeutil import utcnow
+from tests.assets.factories import stored_version_here
 from tests.conftest import csrf_token, local_env, login, user_maker
 from tests.licensing.factories import create_licence
 
 
 def _with_file(app, product_id: int, size: int = 3 * CHUNK_SIZE + 5) -> bytes:
-    """Store a file for ``product_id`` where downloadable_file finds it; return its bytes."""
+    """Store a clean current version of ``product_id`` (what downloadable_file hands out);
+    return its bytes."""
     data = (uuid.uuid4().hex.encode() * (size // 32 + 1))[:size]
     with app.test_request_context():
-        stored = store_stream("previews", io.BytesIO(data), "image/svg+xml", ".svg")
-        db.session.get(Product, product_id).preview_key = stored.key
-        db.session.commit()
+        stored_version_here(product_id, data, "flow.json", "1.0")
     return data
 
 
@@ -58,7 +68,7 @@ def test_a_download_is_checked_logged_counted_and_streamed(app, client, make_use
     with app.app_context():
         updated_before = db.session.get(Product, made.product_id).updated_at
     page = client.get("/library").get_data(as_text=True)
-    assert f"/library/{made.id}/download" in page and "version current" in page
+    assert f"/library/{made.id}/download" in page and "version 1.0 (flow.json" in page
     response = _click(client, made.id)
     assert response.status_code == 303
     assert response.headers["Cache-Control"] == "no-store"
@@ -69,12 +79,12 @@ def test_a_download_is_checked_logged_counted_and_streamed(app, client, make_use
     assert file.data == data
     assert file.headers["Content-Length"] == str(len(data))
     assert file.headers["Content-Disposition"].startswith("attachment;")
-    assert f"{made.product_slug}.svg" in file.headers["Content-Disposition"]
+    assert "flow.json" in file.headers["Content-Disposition"]
     assert file.headers["Cache-Control"] == "private, no-store"
     with app.app_context():
         (log,) = db.session.scalars(select(DownloadLog)).all()
         assert (log.user_id, log.licence_id, log.product_id) == (buyer.id, made.id, made.product_id)
-        assert log.version_label == "current" and log.bytes == len(data)
+        assert log.version_label == "1.0" and log.bytes == len(data)
         assert log.created_at is not None
         assert db.session.get(Licence, made.id).download_count == 1
         product = db.session.get(Product, made.product_id)
@@ -128,7 +138,67 @@ def test_a_product_without_a_file_is_404(app, client, make_user, login_as):
     _, made = _buyer_licence(app, client, make_user, login_as)
     response = _click(client, made.id)
     assert response.status_code == 404
-    assert "no file to download" in response.get_data(as_text=True)
+    assert "No file is available for that product yet" in response.get_data(as_text=True)
+    assert "No file available yet" in client.get("/library").get_data(as_text=True)
+
+
+def _product_file_states(app, product_id: int) -> None:
+    """The listing has a stored SVG preview, a quarantined current version and a yanked
+    clean one: none of them is the product's file."""
+    with app.test_request_context():
+        stored = store_stream("previews", io.BytesIO(b"<svg/>"), "image/svg+xml", ".svg")
+        db.session.get(Product, product_id).preview_key = stored.key
+        db.session.commit()
+        yanked = stored_version_here(product_id, b"yanked file", label="1.0")
+        db.session.get(ProductVersion, yanked).yanked_at = utcnow()
+        db.session.commit()
+        stored_version_here(product_id, b"not scanned yet", label="1.1", status="quarantined")
+
+
+def test_neither_the_preview_nor_an_unclean_or_withdrawn_version_is_downloaded(
+    app, client, make_user, login_as
+):
+    _, made = _buyer_licence(app, client, make_user, login_as)
+    _product_file_states(app, made.product_id)
+    assert _click(client, made.id).status_code == 404
+    with app.app_context():
+        product = db.session.get(Product, made.product_id)
+        assert downloadable_file(product) is None
+        assert downloadable_files([product]) == {}
+        assert db.session.scalars(select(DownloadLog)).all() == []
+
+
+def test_the_library_reads_sizes_from_the_version_rows_in_one_query(
+    app, client, make_user, login_as
+):
+    buyer, first = _buyer_licence(app, client, make_user, login_as)
+    second = create_licence(app, make_user, buyer=buyer)
+    without = create_licence(app, make_user, buyer=buyer)
+    _with_file(app, first.product_id, 2048)
+    _with_file(app, second.product_id, 3 * 1024 * 1024)
+    # The stored files are gone: a library that asked storage for sizes would fail.
+    shutil.rmtree(Path(app.config["APP_CONFIG"].storage_dir) / "versions")
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if "product_versions" in statement:
+            statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = client.get("/library")
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "version 1.0 (flow.json, 2.0 kB)" in text
+    assert "version 1.0 (flow.json, 3.1 MB)" in text
+    assert f"/library/{without.id}/download" not in text
+    assert "No file available yet" in text
+    assert len(statements) == 1
+    assert "Changes in 1.0." in text  # the current version's changelog
 
 
 def test_another_users_licence_is_404(app, client, make_user, login_as):

@@ -34,7 +34,7 @@ def test_the_library_lists_only_the_buyers_licences(app, client, make_user, logi
     assert "expired" in page
     assert "downloads 0 of 5" in page
     # No file yet for these products: the page says so instead of a button.
-    assert "No file to download yet." in page
+    assert "No file available yet" in page
 
 
 def test_an_empty_library_says_so(app, client, login_as):

@@ -264,6 +264,9 @@ class StripeFake(FakeServer):
             lines = [{"price": item["price"]} for item in subscription["items"]["data"]]
             invoice = self._invoice(subscription, lines, "subscription_cycle", paid=paid)
             if paid:
+                if subscription["status"] == "past_due":  # paid at last: Stripe resumes it
+                    previous["status"] = subscription["status"]
+                    subscription["status"] = "active"
                 return [
                     self.event("invoice.paid", invoice),
                     self.event("invoice.payment_succeeded", invoice),

@@ -155,3 +155,31 @@ def days_ago(n: int, today: date | None = None) -> date:
     from app.timeutil import utcnow
 
     return (today or utcnow().date()) - timedelta(days=n)
+
+
+def add_download(app, line_id: int, product_id: int, when: datetime) -> None:
+    """A download log row of ``product_id`` at ``when``, by the buyer of order line
+    ``line_id`` on a new licence of that line."""
+    from app.commerce.models import OrderLine
+    from app.downloads.models import DownloadLog
+    from app.licensing.keys import generate_key
+    from app.licensing.models import Licence
+
+    with app.app_context():
+        user_id = db.session.get(OrderLine, line_id).order.buyer_id
+        licence = Licence(
+            key=generate_key(), user_id=user_id, product_id=product_id, order_line_id=line_id
+        )
+        db.session.add(licence)
+        db.session.flush()
+        db.session.add(
+            DownloadLog(
+                user_id=user_id,
+                licence_id=licence.id,
+                product_id=product_id,
+                storage_key="versions/files/" + "0" * 64,
+                bytes=10,
+                created_at=when,
+            )
+        )
+        db.session.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -14,6 +15,7 @@ from app.vendors import analytics
 from app.vendors.models import ProductDailySource, ProductDailyStat
 from tests.catalog.factories import create_product
 from tests.vendors.factories import (
+    add_download,
     add_search_click,
     add_views,
     at,
@@ -30,8 +32,8 @@ def _seed(app, make_user, vendor_user=None):
     Day D (3 days ago), listing A: visitors v1 and v2 from network n1, v3 from n2 (3 views,
     2 networks), two of them referred by news.example; two sales of $10.00 at 20 %
     commission (gross $20.00, net $16.00); the query "crm sync" clicked twice, "email" once.
-    Listing B: one view. Day D+1, listing A: one sale ($10.00, net $8.00) and the refund of
-    one of D's sales.
+    Listing B: one view. Day D+1, listing A: one sale ($10.00, net $8.00), the refund of
+    one of D's sales and two downloads (listing B's download is just after D+1).
     """
     maker = (lambda role="vendor", **kw: vendor_user) if vendor_user else make_user
     a = create_product(app, maker, "Listing A")
@@ -53,6 +55,9 @@ def _seed(app, make_user, vendor_user=None):
     add_search_click(app, a, "crm sync", at(d, 8))
     add_search_click(app, a, "crm sync", at(d, 9))
     add_search_click(app, a, "email", at(d, 11))
+    add_download(app, first, a, at(d1, 10))
+    add_download(app, first, a, at(d1, 11))
+    add_download(app, first, b, at(d1 + timedelta(days=1), 0))  # the day after: not D+1
     return vendor_id, a, b, d, d1
 
 
@@ -85,7 +90,7 @@ def test_a_day_matches_the_hand_computed_numbers(app, make_user):
         assert analytics.aggregate_day(d) == 2
         assert analytics.aggregate_day(d1) == 1
     assert _rows(app, d) == [(a, 3, 2, 2, 2000, 1600, 0, 0, 0), (b, 1, 1, 0, 0, 0, 0, 0, 0)]
-    assert _rows(app, d1) == [(a, 0, 0, 1, 1000, 800, 1, 1000, 0)]
+    assert _rows(app, d1) == [(a, 0, 0, 1, 1000, 800, 1, 1000, 2)]
     with app.app_context():
         sources = db.session.execute(
             select(ProductDailySource.kind, ProductDailySource.value, ProductDailySource.count)

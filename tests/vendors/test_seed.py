@@ -16,8 +16,7 @@ def test_the_analytics_demo(app):
     result = app.test_cli_runner().invoke(args=["seed"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        lines = list(seed_analytics())
-        assert any("sales over 90 days" in line for line in lines), lines
+        assert "sales over 90 days" in result.output, result.output
         (payout,) = db.session.scalars(select(Payout)).all()
         assert payout.status == "sent" and payout.amount_cents > 0
         (balance,) = payouts.balances(payout.vendor_id, utcnow(), 14)

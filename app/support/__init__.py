@@ -1,0 +1,1 @@
+"""Support threads: buyers and vendors talk about an order line; either may escalate to admins."""
