@@ -462,7 +462,10 @@ class Config:
             "TRUSTED_HOSTS": list(self.trusted_hosts) if self.trusted_hosts else None,
             "WTF_CSRF_TIME_LIMIT": 60 * 60 * 8,
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
-            "RATELIMIT_HEADERS_ENABLED": True,
+            # X-RateLimit-* headers on every answer cost two more storage round trips per
+            # request (the window's count and expiry) on top of the hit itself: a third of the
+            # licence API's time. A refusal (429) still says Retry-After (app/errors.py).
+            "RATELIMIT_HEADERS_ENABLED": False,
             # Rate limits when their Redis is unreachable: counted in each process's memory
             # instead (the same limits, per process), never waived and never refusing everyone.
             "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from flask import Flask, Response, jsonify, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from app.htmx import is_fragment_request, render
@@ -88,6 +92,20 @@ def error_response(status: int, message: str, code: str | None = None) -> Respon
     return response
 
 
+def _retry_after(error: RateLimitExceeded) -> int:
+    """Seconds until the breached limit's window resets; its whole window when the limit's
+    storage cannot say (Redis went away since the hit was counted)."""
+    from app.extensions import limiter
+
+    breached = limiter.current_limit
+    if breached is not None:
+        try:
+            return max(1, math.ceil(breached.window.reset_time - time.time()))
+        except RedisError:
+            pass
+    return error.limit.limit.get_expiry()
+
+
 def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError) -> Response:
@@ -125,6 +143,8 @@ def register_errorhandlers(app: Flask) -> None:
         if status == 429:
             message = f"{MESSAGES[429]} (limit: {error.description})"
         response = error_response(status, message)
+        if isinstance(error, RateLimitExceeded):
+            response.headers["Retry-After"] = str(_retry_after(error))
         if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response

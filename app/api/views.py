@@ -75,8 +75,7 @@ def _json(payload: dict[str, Any], status: int = 200) -> Response:
 @licence_limit
 def validate_POST():
     data = _body()
-    licence = services.validate_licence(_text(data, "key", MAX_KEY), _product(data))
-    return _json(services.licence_summary(licence))
+    return _json(services.validate_licence(_text(data, "key", MAX_KEY), _product(data)))
 
 
 @bp.post("/licenses/activate")

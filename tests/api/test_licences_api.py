@@ -45,6 +45,8 @@ def test_validate_an_active_licence(app, client, make_user):
     assert body["activations"] == {"used": 0, "limit": 3}
     assert response.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in response.headers
+    # No X-RateLimit-* headers: each would cost rate-limit storage round trips per call.
+    assert not [name for name, _ in response.headers if name.lower().startswith("x-ratelimit")]
 
 
 def test_a_key_is_read_as_people_type_it_and_the_product_by_id(app, client, make_user):
@@ -159,6 +161,8 @@ def test_deactivate_frees_a_place_and_reactivation_reuses_the_row(app, client, m
         licence = db.session.get(Licence, made.id)
         states = {a.instance_id: a.deactivated_at is None for a in licence.activations}
     assert states == {"box-1": True, "box-2": False}
+    body = client.post(VALIDATE, json={"key": made.key, "product": made.product_slug}).json
+    assert body["activations"] == {"used": 1, "limit": 1}  # the freed instance is not counted
 
 
 def test_unlimited_activations(app, client, make_user):
@@ -246,5 +250,6 @@ def test_rate_limit_is_429_in_json(tmp_path):
     assert response.status_code == 429
     assert response.is_json and response.json["error"]["status"] == 429
     assert "3 per 1 minute" in response.json["error"]["message"]
+    assert 1 <= int(response.headers["Retry-After"]) <= 60  # when the minute's window resets
     with app.app_context():
         db.engine.dispose()
