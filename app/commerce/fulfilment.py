@@ -445,8 +445,16 @@ def _renewal_paid(subscriptions: list[Subscription], event: PaymentEvent) -> Non
     for subscription, line, share in zip(subscriptions, lines, shares, strict=True):
         txn = f"{txn_base}:{line.id}"[:64]
         exists = db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.txn == txn).limit(1))
-        if exists is None:
+        if exists is None:  # once per renewal payment, however often it is delivered
             ledger.record_sale(txn, line, share)
+            notify_later(
+                line.vendor.user_id,
+                "sale_made",
+                f"A subscription to {_titles([line])} renewed for "
+                f"{format_money(share, line.currency)}",
+                f"{line.title}: {format_money(share, line.currency)} per {line.interval}",
+                site_path("vendors.analytics_GET"),
+            )
         if subscription.cancelled_at is None:
             end = event.period_end or utcnow() + PERIODS.get(
                 subscription.interval, PERIODS["month"]

@@ -1,5 +1,6 @@
-"""Buying in a real browser: a paid product through the sandbox (the key shown at the end), a
-free product, and a Stripe checkout whose redirect the CSP's form-action lets through."""
+"""Buying in a real browser: a paid product through the sandbox (the key shown at the end, then
+its file downloaded from the library), a free product, and a Stripe checkout whose redirect the
+CSP's form-action lets through."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from app import create_app
 from app.commerce.models import Order
 from app.extensions import db
 from app.licensing.models import Licence
+from tests.assets.factories import stored_version_here
 from tests.browser.test_catalog_browser import log_in
 from tests.catalog.factories import create_product, slug_of
 
@@ -26,8 +28,13 @@ def _key_of(app, user_id: int) -> str:
         return db.session.scalar(select(Licence.key).where(Licence.user_id == user_id))
 
 
-def test_a_shopper_buys_with_the_sandbox_and_sees_the_key(app, live_server, page, make_user):
+def test_a_shopper_buys_with_the_sandbox_sees_the_key_and_downloads(
+    app, live_server, page, make_user
+):
     product = create_product(app, make_user, "Browser bought", price_cents=2900)
+    data = b'{"nodes": [], "connections": {}, "name": "bought"}'
+    with app.test_request_context():
+        stored_version_here(product, data, "browser-bought.json", "1.0")
     buyer = make_user(first_name="Bea", last_name="Buyer")
     log_in(page, live_server, buyer.email, "Bea Buyer")
     page.goto(f"{live_server}/products/{slug_of(app, product)}")
@@ -46,6 +53,14 @@ def test_a_shopper_buys_with_the_sandbox_and_sees_the_key(app, live_server, page
     key = _key_of(app, buyer.id)
     page.locator("code.licence-key", has_text=key).wait_for()
     page.locator("#cart-badge", has_text="0").wait_for()
+    page.goto(f"{live_server}/library")
+    entry = page.locator("article.library-entry", has_text="Browser bought")
+    with page.expect_download() as download_info:
+        entry.get_by_role("button", name="Download").click()
+    download = download_info.value
+    assert download.suggested_filename == "browser-bought.json"
+    with open(download.path(), "rb") as saved:
+        assert saved.read() == data
     assert page.js_errors == []
 
 

@@ -199,3 +199,20 @@ def test_a_failed_razorpay_renewal_tells_the_subscriber(
     assert not [m for m in mailbox.to(buyer.email) if "renewed" in subject_of(m)]
     with rzp_shop.app_context():
         assert db.session.scalar(select(Order.status).where(Order.id == order.id)) == "paid"
+
+
+def test_a_paid_renewal_tells_the_vendor_once(
+    shop, shop_client, shop_login, make_user, stripe_fake, run_shop_jobs
+):
+    buyer, order, sub_ref = _subscribed(shop, shop_client, shop_login, make_user, stripe_fake)
+    vendor_user_id = _vendor_user_id(shop, order.lines[0].product_id)
+    run_shop_jobs()
+    assert len(notices(shop, vendor_user_id, "sale_made")) == 1  # the first month
+    renewal = stripe_fake.renew(sub_ref)
+    post_all(shop_client, renewal)
+    post_all(shop_client, renewal)  # delivered twice: still one sale
+    run_shop_jobs()
+    sales = notices(shop, vendor_user_id, "sale_made")
+    assert len(sales) == 2
+    assert sales[-1].title == "A subscription to “Monthly agent” renewed for $9.00"
+    assert sales[-1].link == "/vendor/analytics"
