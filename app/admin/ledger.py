@@ -156,13 +156,15 @@ def _rows(entries: list[LedgerEntry]) -> list[LedgerRow]:
     number of entries)."""
     order_ids = {e.order_id for e in entries if e.order_id is not None}
     numbers = (
-        dict(db.session.execute(select(Order.id, Order.number).where(Order.id.in_(order_ids))))
+        dict(
+            db.session.execute(select(Order.id, Order.number).where(Order.id.in_(order_ids))).all()
+        )
         if order_ids
         else {}
     )
     txns = {t for e in entries if (t := payout_txn(e.txn))}
     payout_ids = (
-        dict(db.session.execute(select(Payout.txn, Payout.id).where(Payout.txn.in_(txns))))
+        dict(db.session.execute(select(Payout.txn, Payout.id).where(Payout.txn.in_(txns))).all())
         if txns
         else {}
     )
