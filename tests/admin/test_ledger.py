@@ -254,7 +254,7 @@ def test_the_csv_exports_every_filtered_row(app, client, login_as, make_user):
     assert len(body) == 17 and all(r[6] == "USD" for r in body)
     assert sum(int(r[5]) for r in body) == 0
     assert [int(r[5]) for r in body] == sorted(int(r[5]) for r in body)
-    assert ["'=HYPERLINK(1)", "platform", "note"] == next(r[2:5] for r in body if r[4] == "note")
+    assert next(r[2:5] for r in body if r[4] == "note") == ["'=HYPERLINK(1)", "platform", "note"]
     assert {r[8] for r in body if r[2].startswith("payout:")} == {str(s.payout_id)}
     assert {r[7] for r in body if r[2].startswith("refund:")} == {s.refunded_order}
 
