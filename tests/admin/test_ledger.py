@@ -78,7 +78,7 @@ def _currencies(totals: ledger.LedgerTotals) -> dict[str, tuple[int, int, int]]:
     return {t.currency: (t.rows, t.debits, t.credits) for t in totals.currencies}
 
 
-def test_totals_match_the_seeded_sales_refund_and_payout(app, make_user):
+def test_totals_match_the_seeded_sales_refund_and_payout(app, make_user, monkeypatch):
     s = _seed(app, make_user)
     with app.app_context():
         totals = ledger.ledger_totals(_args())
@@ -100,6 +100,15 @@ def test_totals_match_the_seeded_sales_refund_and_payout(app, make_user):
         (f"vendor:{s.euro}", "EUR"): (1, 560),
     }
     assert not totals.more_accounts
+    with app.app_context():
+        monkeypatch.setattr(ledger, "ACCOUNT_TOTALS_LIMIT", 4)
+        cut = ledger.ledger_totals(_args())
+    assert cut.more_accounts and [(t.currency, t.account) for t in cut.accounts] == [
+        ("EUR", "buyer"),
+        ("EUR", "platform"),
+        ("EUR", f"vendor:{s.euro}"),
+        ("USD", "buyer"),
+    ]
     assert balance.balances and balance.sums == {"EUR": 0, "USD": 0}
     assert balance.unbalanced_txns == 0
 
