@@ -785,8 +785,9 @@ PAYOUT_FILTERS = {
 
 
 def list_payouts(args: ListArgs) -> Page:
-    """Payouts; ``q`` searches the store's name and the transfer's reference; ``filter`` is a
-    status or a method (``by_bank``, ``by_stripe``)."""
+    """Payouts; ``q`` searches the store's name and the transfer's reference, or is a payout's
+    ledger transaction (the ledger page links so); ``filter`` is a status or a method
+    (``by_bank``, ``by_stripe``)."""
     query = select(Payout).join(VendorProfile, VendorProfile.id == Payout.vendor_id)
     if args.q:
         pattern = _like(args.q)
@@ -794,6 +795,7 @@ def list_payouts(args: ListArgs) -> Page:
             or_(
                 func.lower(VendorProfile.store_name).like(pattern, escape="\\"),
                 func.lower(func.coalesce(Payout.provider_ref, "")).like(pattern, escape="\\"),
+                Payout.txn == args.q,
             )
         )
     if args.filter in PAYOUT_FILTERS:

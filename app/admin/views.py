@@ -1,6 +1,6 @@
 """The admin panel: moderation, vendors (applications, commission, payout holds), categories,
-failed deliveries, users, products, background jobs, run-time settings, reports and the audit
-log. Every POST writes one audit row in the transaction it commits."""
+failed deliveries, users, products, background jobs, run-time settings, reports, the ledger
+(read-only) and the audit log. Every POST writes one audit row in the transaction it commits."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
 from app.accounts.views import safe_next
-from app.admin import reports
+from app.admin import ledger, reports
 from app.admin import services as admin
 from app.admin.forms import CommissionForm, ConfirmedReasonForm, ReasonForm, SettingForm
 from app.catalog import review
@@ -630,4 +630,35 @@ def reports_csv_GET():
     response.headers["Content-Disposition"] = (
         f'attachment; filename="marketplace-{rng.first}-{rng.last}.csv"'
     )
+    return response
+
+
+# --- the ledger (read-only) -------------------------------------------------------------------
+
+
+@bp.get("/ledger")
+@permission_required(Permission.MODERATE)
+def ledger_GET():
+    args = ledger.ledger_args(request.args)
+    kinds, currencies = ledger.ledger_choices()
+    return render(
+        "admin/ledger.html",
+        "results",
+        page=ledger.ledger_page(args),
+        totals=ledger.ledger_totals(args),
+        balance=ledger.ledger_balance(),
+        args=args,
+        accounts=ledger.ACCOUNT_KINDS,
+        kinds=kinds,
+        currencies=currencies,
+        sorts=ledger.LEDGER_SORTS,
+    )
+
+
+@bp.get("/ledger.csv")
+@permission_required(Permission.MODERATE)
+def ledger_csv_GET():
+    response = make_response(ledger.ledger_csv(ledger.ledger_args(request.args)))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="ledger.csv"'
     return response

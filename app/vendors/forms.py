@@ -72,6 +72,18 @@ class PayoutSentForm(Form):
     )
 
 
+class PayoutRunForm(Form):
+    """Preparing every payout due moves vendors' money: a reason and a confirmation."""
+
+    reason = StringField(
+        "Reason (kept in the audit log)", validators=[DataRequired(), Length(max=2000)]
+    )
+    confirm = BooleanField(
+        "Prepare every payout that is due now",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )
+
+
 class PayoutFailedForm(Form):
     """The amount goes back to the vendor's balance: a reason and a confirmation."""
 

@@ -3,10 +3,9 @@ payout pages, until the admin panel takes them)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, make_response, request, url_for
+from flask import Blueprint, Response, current_app, flash, make_response, request, url_for
 from flask_login import current_user
 
-from app.accounts.forms import ConfirmForm
 from app.accounts.permissions import Permission, permission_required
 from app.admin import services as admin
 from app.catalog import listings
@@ -19,7 +18,13 @@ from app.queue import enqueue
 from app.reviews.services import store_rating_by_slug
 from app.timeutil import utcnow
 from app.vendors import analytics, payouts, services
-from app.vendors.forms import ApplyForm, PayoutDetailsForm, PayoutFailedForm, PayoutSentForm
+from app.vendors.forms import (
+    ApplyForm,
+    PayoutDetailsForm,
+    PayoutFailedForm,
+    PayoutRunForm,
+    PayoutSentForm,
+)
 
 bp = Blueprint("vendors", __name__)
 
@@ -275,7 +280,7 @@ def admin_payouts_GET():
         details=details,
         sent_form=PayoutSentForm(),
         failed_form=PayoutFailedForm(),
-        run_form=ConfirmForm(),
+        run_form=PayoutRunForm(),
     )
 
 
@@ -291,9 +296,18 @@ def _payout_state(payout) -> dict:
 @bp.post("/admin/payouts/run")
 @permission_required(Permission.CONFIGURE)
 def admin_run_payouts_POST():
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    admin.record_audit(current_user, "payout.run", "payout", "*", ip=request.remote_addr or "")
+    form = PayoutRunForm()
+    if not form.validate_on_submit():
+        flash("Give a reason and tick the box to prepare the payouts.", "error")
+        return redirect_to(url_for("vendors.admin_payouts_GET"))
+    admin.record_audit(
+        current_user,
+        "payout.run",
+        "payout",
+        "*",
+        reason=form.reason.data.strip(),
+        ip=request.remote_addr or "",
+    )
     db.session.commit()
     enqueue("default", "jobs.vendors.run_payouts")
     flash("Payouts are being prepared: pending ones appear here.", "success")

@@ -104,6 +104,16 @@ RULES = [
     ),
     ("GET", "/admin/reports.csv", ADMIN),
     ("GET", "/admin/reports.csv?range=custom&start=x&end=y", _statuses(302, 403, 403, 422)),
+    ("GET", "/admin/ledger", ADMIN),
+    (
+        "GET",
+        "/admin/ledger?q=sale&filter=vendor&kind=gross&currency=USD&start=2026-01-01"
+        "&end=2026-02-01&sort=amount&dir=asc&page=2",
+        ADMIN,
+    ),
+    ("GET", "/admin/ledger?start=2026-02-01&end=2026-01-01", _statuses(302, 403, 403, 422)),
+    ("GET", "/admin/ledger.csv", ADMIN),
+    ("GET", "/admin/ledger.csv?filter=platform&start=x", _statuses(302, 403, 403, 422)),
     ("GET", "/admin/deliveries", _statuses(302, 403, 403, 200)),
     ("POST", admin_delivery_retry_POST, _statuses(302, 403, 403, 303)),
     ("POST", "/admin/deliveries/999999/retry", _statuses(302, 403, 403, 404)),

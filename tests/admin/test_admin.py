@@ -165,7 +165,10 @@ CASES: dict[str, Case] = {
         f"/admin/payouts/{_payout(app, mk)}/failed",
         {"reason": "IBAN refused", "confirm": "y"},
     ),
-    "payout run": lambda app, mk: ("/admin/payouts/run", {}),
+    "payout run": lambda app, mk: (
+        "/admin/payouts/run",
+        {"reason": "Month end", "confirm": "y"},
+    ),
     "support escalation_resolved": lambda app, mk: (
         f"/admin/support/escalations/{make_thread(app, mk, escalated=True).escalation_id}/resolve",
         {"note": "We reached the vendor."},

@@ -144,6 +144,7 @@ ADMIN = [
     Case("admin", "/admin/reports"),
     Case("admin", "/admin/orders"),
     Case("admin", "/admin/payouts?filter="),
+    Case("admin", "/admin/ledger"),
     Case("admin", "/admin/reviews"),
     Case("admin", "/admin/categories"),
     Case("admin", "/admin/search"),

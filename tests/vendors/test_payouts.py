@@ -242,3 +242,31 @@ def test_a_statement_of_another_vendor_is_not_found(app, make_user, client, logi
         (payout_id,) = payouts.run_payouts(_config(app, payout_minimum_cents=500))
     login_as("vendor")
     assert client.get(f"/vendor/payouts/{payout_id}/statement.csv").status_code == 404
+
+
+def test_preparing_payouts_asks_for_a_reason_and_a_confirmation(
+    app, make_user, client, login_as, run_jobs
+):
+    from app.admin.models import AuditEntry
+
+    _setup(app, make_user)
+    login_as("admin")
+    page = client.get("/admin/payouts").get_data(as_text=True)
+    assert 'name="reason"' in page and 'name="confirm"' in page
+    token = csrf_token(client, "/admin/payouts")
+    for refused in ({"reason": "Month end"}, {"confirm": "y"}, {"reason": " ", "confirm": "y"}):
+        response = client.post("/admin/payouts/run", data={**refused, "csrf_token": token})
+        assert response.status_code == 303
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+        assert run_jobs() == 0  # nothing was enqueued
+    response = client.post(
+        "/admin/payouts/run",
+        data={"reason": "Month end run", "confirm": "y", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "Payouts are being prepared" in response.get_data(as_text=True)
+    with app.app_context():
+        (entry,) = db.session.scalars(select(AuditEntry)).all()
+        assert (entry.action, entry.reason) == ("payout.run", "Month end run")
+    assert run_jobs() == 1
