@@ -1,4 +1,5 @@
-"""Pages of results shared by every list: the catalog's queries and search."""
+"""Pages of results shared by every list (the catalog's queries, search, the admin lists), and
+the LIKE pattern their text filters use."""
 
 from __future__ import annotations
 
@@ -35,3 +36,10 @@ def paginate(query: Any, page: int, per_page: int = PAGE_SIZE) -> Page:
     page = min(max(1, page), pages)
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return Page(items, page, pages, total or 0)
+
+
+def contains_pattern(text: str, lower: bool = True) -> str:
+    """A LIKE pattern (escape character ``\\``) matching values that contain ``text``
+    literally; lower-cased for a match against ``lower(column)``."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower() if lower else escaped}%"

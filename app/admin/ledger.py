@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, or_, select
 
-from app.admin.services import ListArgs, _like, _sorted, list_args
+from app.admin.services import ListArgs, list_args, sort_query
 from app.commerce.ledger import BUYER, PLATFORM, PROVIDER_FEES
 from app.commerce.models import LedgerEntry, Order
 from app.errors import DomainError
 from app.extensions import db
-from app.pagination import Page, paginate
+from app.pagination import Page, contains_pattern, paginate
 from app.vendors.analytics import csv_safe
 from app.vendors.models import Payout
 from app.vendors.payouts import CLEARING, SENT
@@ -110,7 +110,7 @@ def _filtered(args: LedgerArgs, *columns: Any) -> Select:
     the transaction, the account and the order's number."""
     query = select(*(columns or (LedgerEntry,))).select_from(LedgerEntry)
     if args.list.q:
-        pattern = _like(args.list.q)
+        pattern = contains_pattern(args.list.q)
         query = query.outerjoin(Order, Order.id == LedgerEntry.order_id).where(
             or_(
                 func.lower(LedgerEntry.txn).like(pattern, escape="\\"),
@@ -181,7 +181,7 @@ def _rows(entries: list[LedgerEntry]) -> list[LedgerRow]:
 def ledger_page(args: LedgerArgs) -> Page:
     """One page of the filtered rows (LedgerRow items), newest first unless sorted otherwise."""
     page = paginate(
-        _sorted(_filtered(args), LEDGER_SORTS, args.list, "created"),
+        sort_query(_filtered(args), LEDGER_SORTS, args.list, "created"),
         args.list.page,
         LEDGER_PAGE_SIZE,
     )
@@ -301,7 +301,7 @@ CSV_HEADER = [
 
 
 def _chunks(args: LedgerArgs) -> Iterator[list[LedgerEntry]]:
-    query = _sorted(_filtered(args), LEDGER_SORTS, args.list, "created")
+    query = sort_query(_filtered(args), LEDGER_SORTS, args.list, "created")
     result = db.session.scalars(query.execution_options(yield_per=CSV_CHUNK))
     for chunk in result.partitions():
         yield list(chunk)

@@ -29,7 +29,7 @@ from app.config import Config
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
 from app.forms import page_number
-from app.pagination import Page, paginate
+from app.pagination import Page, contains_pattern, paginate
 from app.queue import QUEUES, get_queue, redis_connection
 from app.redis_guard import guarded
 from app.timeutil import utcnow
@@ -116,14 +116,9 @@ def list_args(query: Mapping[str, str], default_filter: str = "") -> ListArgs:
     )
 
 
-def _sorted(query: Select, columns: dict[str, Any], args: ListArgs, default: str) -> Select:
+def sort_query(query: Select, columns: dict[str, Any], args: ListArgs, default: str) -> Select:
     column = columns.get(args.sort) or columns[default]
     return query.order_by(desc(column) if args.descending else asc(column), desc(columns["id"]))
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
 
 
 AUDIT_SORTS = {"created": AuditEntry.created_at, "action": AuditEntry.action, "id": AuditEntry.id}
@@ -134,7 +129,7 @@ def audit_log(args: ListArgs) -> Page:
     target and reason, ``filter`` is an action prefix (``user.``, ``product.``...)."""
     query = select(AuditEntry)
     if args.q:
-        pattern = _like(args.q)
+        pattern = contains_pattern(args.q)
         query = query.where(
             or_(
                 func.lower(AuditEntry.actor_email).like(pattern, escape="\\"),
@@ -147,7 +142,7 @@ def audit_log(args: ListArgs) -> Page:
         )
     if args.filter:
         query = query.where(AuditEntry.action.startswith(args.filter, autoescape=True))
-    return paginate(_sorted(query, AUDIT_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
+    return paginate(sort_query(query, AUDIT_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
 
 
 def audit_actions() -> list[str]:
@@ -356,7 +351,7 @@ USER_FILTERS = {
 def list_users(args: ListArgs) -> Page:
     query = select(User)
     if args.q:
-        pattern = _like(args.q)
+        pattern = contains_pattern(args.q)
         query = query.where(
             or_(
                 func.lower(User.email).like(pattern, escape="\\"),
@@ -365,7 +360,7 @@ def list_users(args: ListArgs) -> Page:
         )
     if args.filter in USER_FILTERS:
         query = query.where(USER_FILTERS[args.filter])
-    return paginate(_sorted(query, USER_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
+    return paginate(sort_query(query, USER_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
 
 
 def get_user(user_id: int) -> User:
@@ -538,7 +533,7 @@ PRODUCT_FILTERS["featured"] = Product.is_featured.is_(True)
 def list_products(args: ListArgs) -> Page:
     query = select(Product).join(VendorProfile, VendorProfile.id == Product.vendor_id)
     if args.q:
-        pattern = _like(args.q)
+        pattern = contains_pattern(args.q)
         query = query.where(
             or_(
                 func.lower(Product.title).like(pattern, escape="\\"),
@@ -548,7 +543,7 @@ def list_products(args: ListArgs) -> Page:
         )
     if args.filter in PRODUCT_FILTERS:
         query = query.where(PRODUCT_FILTERS[args.filter])
-    return paginate(_sorted(query, PRODUCT_SORTS, args, "updated"), args.page, ADMIN_PAGE_SIZE)
+    return paginate(sort_query(query, PRODUCT_SORTS, args, "updated"), args.page, ADMIN_PAGE_SIZE)
 
 
 def set_featured(actor: User, product_id: int, featured: bool, ip: str = "") -> Product:
@@ -622,7 +617,7 @@ def list_vendors(args: ListArgs) -> Page:
     owner's email and its support email; ``filter`` is a status or a VENDOR_FILTERS key."""
     query = select(VendorProfile).join(User, User.id == VendorProfile.user_id)
     if args.q:
-        pattern = _like(args.q)
+        pattern = contains_pattern(args.q)
         query = query.where(
             or_(
                 func.lower(VendorProfile.store_name).like(pattern, escape="\\"),
@@ -633,7 +628,7 @@ def list_vendors(args: ListArgs) -> Page:
         )
     if args.filter in VENDOR_FILTERS:
         query = query.where(VENDOR_FILTERS[args.filter])
-    return paginate(_sorted(query, VENDOR_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
+    return paginate(sort_query(query, VENDOR_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
 
 
 def get_vendor(vendor_id: int) -> VendorProfile:
@@ -726,7 +721,7 @@ def _orders(args: ListArgs) -> Select:
         .where(Order.status != OrderStatus.PENDING.value)  # checkouts never paid
     )
     if args.q:
-        pattern = _like(args.q)
+        pattern = contains_pattern(args.q)
         query = query.where(
             or_(
                 func.lower(Order.number).like(pattern, escape="\\"),
@@ -745,7 +740,7 @@ def list_orders(args: ListArgs) -> Page:
     """Orders (not pending checkouts); ``q`` searches the number, the buyer's email and the
     provider's payment reference; ``filter`` is a status or "sandbox"."""
     return paginate(
-        _sorted(_orders(args), ORDER_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE
+        sort_query(_orders(args), ORDER_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE
     )
 
 
@@ -790,7 +785,7 @@ def list_payouts(args: ListArgs) -> Page:
     (``by_bank``, ``by_stripe``)."""
     query = select(Payout).join(VendorProfile, VendorProfile.id == Payout.vendor_id)
     if args.q:
-        pattern = _like(args.q)
+        pattern = contains_pattern(args.q)
         query = query.where(
             or_(
                 func.lower(VendorProfile.store_name).like(pattern, escape="\\"),
@@ -800,7 +795,7 @@ def list_payouts(args: ListArgs) -> Page:
         )
     if args.filter in PAYOUT_FILTERS:
         query = query.where(PAYOUT_FILTERS[args.filter])
-    return paginate(_sorted(query, PAYOUT_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
+    return paginate(sort_query(query, PAYOUT_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
 
 
 VERSION_SORTS = {
@@ -817,7 +812,7 @@ def list_versions(args: ListArgs) -> Page:
     and its SHA-256; ``filter`` is a version status."""
     query = select(ProductVersion).join(Product, Product.id == ProductVersion.product_id)
     if args.q:
-        pattern = _like(args.q)
+        pattern = contains_pattern(args.q)
         query = query.where(
             or_(
                 func.lower(Product.title).like(pattern, escape="\\"),
@@ -827,7 +822,7 @@ def list_versions(args: ListArgs) -> Page:
         )
     if args.filter in VERSION_FILTERS:
         query = query.where(VERSION_FILTERS[args.filter])
-    return paginate(_sorted(query, VERSION_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
+    return paginate(sort_query(query, VERSION_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
 
 
 # --- audited wrappers of the other admin actions ---------------------------------------------

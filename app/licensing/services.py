@@ -20,7 +20,7 @@ from app.extensions import db
 from app.licensing.keys import InvalidKey, generate_key, is_well_formed, normalise_key
 from app.licensing.models import Licence, LicenceActivation, LicenceKind, LicenceStatus
 from app.outbox.services import record_event
-from app.pagination import Page, paginate
+from app.pagination import Page, contains_pattern, paginate
 from app.timeutil import as_utc, utcnow
 
 # Limits every licence starts with (None: unlimited); a listing cannot set them yet.
@@ -441,11 +441,6 @@ def free_activation(user: User, licence_id: int, activation_id: int) -> LicenceA
 # --- the vendor's keys -----------------------------------------------------------------------
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def vendor_licences(user: User, q: str = "", page: int = 1) -> Page:
     """One page of the keys issued for ``user``'s store's products, newest first; ``q``
     matches part of a key, the buyer's email or the product's title. Raises NotAVendor."""
@@ -460,9 +455,11 @@ def vendor_licences(user: User, q: str = "", page: int = 1) -> Page:
     )
     q = q.strip()[:100]
     if q:
-        pattern = _like(q)
+        pattern = contains_pattern(q, lower=False)
         # A whole key as typed (any case, spaces, no dashes) is found by its stored form.
-        key_pattern = _like(normalise_key(q) if is_well_formed(q) else q.upper())
+        key_pattern = contains_pattern(
+            normalise_key(q) if is_well_formed(q) else q.upper(), lower=False
+        )
         query = query.where(
             or_(
                 Licence.key.like(key_pattern, escape="\\"),

@@ -25,7 +25,7 @@ from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
 from app.images import normalise_image
 from app.notifications.services import notify_later, site_path
-from app.pagination import Page, paginate
+from app.pagination import Page, contains_pattern, paginate
 from app.storage import content_key, get_storage, safe_filename
 from app.support.models import (
     Side,
@@ -380,11 +380,6 @@ def _require_moderator(user: User) -> None:
         raise PermissionDenied()
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
 def escalations(admin: User, args: ListArgs) -> Page:
     """The escalations, newest first unless sorted otherwise; ``q`` searches the thread's
     subject, the buyer's email and the store's name, ``filter`` is "open" or "resolved".
@@ -401,7 +396,7 @@ def escalations(admin: User, args: ListArgs) -> Page:
         )
     )
     if args.q:
-        pattern = _like(args.q)
+        pattern = contains_pattern(args.q)
         query = query.where(
             or_(
                 func.lower(SupportThread.subject).like(pattern, escape="\\"),
