@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -114,6 +114,19 @@ def list_args(query: Mapping[str, str], default_filter: str = "") -> ListArgs:
         descending=query.get("dir", "desc") != "asc",
         page=page_number(query),
     )
+
+
+def narrowed(
+    query: Select, args: ListArgs, searched: Sequence[Any], filters: Mapping[str, Any]
+) -> Select:
+    """``query`` kept to rows where one of the ``searched`` columns contains ``args.q`` (case
+    left aside) and, when ``args.filter`` names one of ``filters``, its condition holds."""
+    if args.q:
+        pattern = contains_pattern(args.q)
+        query = query.where(or_(*(func.lower(c).like(pattern, escape="\\") for c in searched)))
+    if args.filter in filters:
+        query = query.where(filters[args.filter])
+    return query
 
 
 def sort_query(query: Select, columns: dict[str, Any], args: ListArgs, default: str) -> Select:
@@ -350,16 +363,9 @@ USER_FILTERS = {
 
 def list_users(args: ListArgs) -> Page:
     query = select(User)
-    if args.q:
-        pattern = contains_pattern(args.q)
-        query = query.where(
-            or_(
-                func.lower(User.email).like(pattern, escape="\\"),
-                func.lower(User.first_name + " " + User.last_name).like(pattern, escape="\\"),
-            )
-        )
-    if args.filter in USER_FILTERS:
-        query = query.where(USER_FILTERS[args.filter])
+    query = narrowed(
+        query, args, [User.email, User.first_name + " " + User.last_name], USER_FILTERS
+    )
     return paginate(sort_query(query, USER_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
 
 
@@ -532,17 +538,9 @@ PRODUCT_FILTERS["featured"] = Product.is_featured.is_(True)
 
 def list_products(args: ListArgs) -> Page:
     query = select(Product).join(VendorProfile, VendorProfile.id == Product.vendor_id)
-    if args.q:
-        pattern = contains_pattern(args.q)
-        query = query.where(
-            or_(
-                func.lower(Product.title).like(pattern, escape="\\"),
-                func.lower(Product.slug).like(pattern, escape="\\"),
-                func.lower(VendorProfile.store_name).like(pattern, escape="\\"),
-            )
-        )
-    if args.filter in PRODUCT_FILTERS:
-        query = query.where(PRODUCT_FILTERS[args.filter])
+    query = narrowed(
+        query, args, [Product.title, Product.slug, VendorProfile.store_name], PRODUCT_FILTERS
+    )
     return paginate(sort_query(query, PRODUCT_SORTS, args, "updated"), args.page, ADMIN_PAGE_SIZE)
 
 
@@ -616,18 +614,12 @@ def list_vendors(args: ListArgs) -> Page:
     """Every store (applications included); ``q`` searches the store's name and address, its
     owner's email and its support email; ``filter`` is a status or a VENDOR_FILTERS key."""
     query = select(VendorProfile).join(User, User.id == VendorProfile.user_id)
-    if args.q:
-        pattern = contains_pattern(args.q)
-        query = query.where(
-            or_(
-                func.lower(VendorProfile.store_name).like(pattern, escape="\\"),
-                func.lower(VendorProfile.slug).like(pattern, escape="\\"),
-                func.lower(VendorProfile.support_email).like(pattern, escape="\\"),
-                func.lower(User.email).like(pattern, escape="\\"),
-            )
-        )
-    if args.filter in VENDOR_FILTERS:
-        query = query.where(VENDOR_FILTERS[args.filter])
+    query = narrowed(
+        query,
+        args,
+        [VendorProfile.store_name, VendorProfile.slug, VendorProfile.support_email, User.email],
+        VENDOR_FILTERS,
+    )
     return paginate(sort_query(query, VENDOR_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
 
 
@@ -811,17 +803,12 @@ def list_versions(args: ListArgs) -> Page:
     """Uploaded versions and their scans; ``q`` searches the product's title, the file's name
     and its SHA-256; ``filter`` is a version status."""
     query = select(ProductVersion).join(Product, Product.id == ProductVersion.product_id)
-    if args.q:
-        pattern = contains_pattern(args.q)
-        query = query.where(
-            or_(
-                func.lower(Product.title).like(pattern, escape="\\"),
-                func.lower(ProductVersion.filename).like(pattern, escape="\\"),
-                func.lower(ProductVersion.sha256).like(pattern, escape="\\"),
-            )
-        )
-    if args.filter in VERSION_FILTERS:
-        query = query.where(VERSION_FILTERS[args.filter])
+    query = narrowed(
+        query,
+        args,
+        [Product.title, ProductVersion.filename, ProductVersion.sha256],
+        VERSION_FILTERS,
+    )
     return paginate(sort_query(query, VERSION_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE)
 
 

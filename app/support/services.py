@@ -14,18 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import asc, desc, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
 from app.accounts.permissions import Permission, has_permission
-from app.admin.services import ListArgs, record_audit
+from app.admin.services import ListArgs, narrowed, record_audit, sort_query
 from app.commerce.models import OrderLine
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.extensions import db
 from app.images import normalise_image
 from app.notifications.services import notify_later, site_path
-from app.pagination import Page, contains_pattern, paginate
+from app.pagination import Page, paginate
 from app.storage import content_key, get_storage, safe_filename
 from app.support.models import (
     Side,
@@ -395,22 +395,15 @@ def escalations(admin: User, args: ListArgs) -> Page:
             joinedload(SupportEscalation.thread).joinedload(SupportThread.buyer),
         )
     )
-    if args.q:
-        pattern = contains_pattern(args.q)
-        query = query.where(
-            or_(
-                func.lower(SupportThread.subject).like(pattern, escape="\\"),
-                func.lower(User.email).like(pattern, escape="\\"),
-                func.lower(VendorProfile.store_name).like(pattern, escape="\\"),
-            )
-        )
-    if args.filter in ESCALATION_FILTERS:
-        query = query.where(ESCALATION_FILTERS[args.filter])
-    column = ESCALATION_SORTS.get(args.sort) or ESCALATION_SORTS["created"]
-    query = query.order_by(
-        desc(column) if args.descending else asc(column), desc(SupportEscalation.id)
+    query = narrowed(
+        query,
+        args,
+        [SupportThread.subject, User.email, VendorProfile.store_name],
+        ESCALATION_FILTERS,
     )
-    return paginate(query, args.page, ADMIN_PAGE_SIZE)
+    return paginate(
+        sort_query(query, ESCALATION_SORTS, args, "created"), args.page, ADMIN_PAGE_SIZE
+    )
 
 
 def escalation_for(admin: User, escalation_id: int) -> SupportEscalation:
