@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -123,6 +123,17 @@ class SupportEscalation(db.Model):
     """One side asks admins to look at a thread; resolved by an admin (audited)."""
 
     __tablename__ = "support_escalations"
+    # One open escalation per thread, kept by the database too: two sides escalating at the
+    # same moment cannot both get one.
+    __table_args__ = (
+        Index(
+            "uq_support_escalations_open_thread",
+            "thread_id",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
@@ -348,10 +349,14 @@ def escalate_thread(user: User, thread_id: int, reason: str) -> SupportEscalatio
         raise AlreadyEscalated()
     reason = _text(reason, REASON_MIN, REASON_MAX, "The reason")
     escalation = SupportEscalation(
-        thread=thread, raised_by_id=user.id, side=side.value, reason=reason
+        thread_id=thread.id, raised_by_id=user.id, side=side.value, reason=reason
     )
-    db.session.add(escalation)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the other side's escalation may have just landed
+            db.session.add(escalation)
+    except IntegrityError as exc:
+        raise AlreadyEscalated() from exc
+    db.session.expire(thread, ["escalations"])
     who = thread.vendor.store_name if side == Side.VENDOR else "The buyer"
     _notify(
         _other_side_user_id(thread, side),

@@ -4,7 +4,7 @@ notifications of the other side, and the response-time wording."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from app.accounts.models import User
 from app.commerce.models import OrderLine
@@ -14,7 +14,8 @@ from app.images import InvalidImage
 from app.outbox.models import Event
 from app.storage import get_storage
 from app.support import services
-from app.support.models import SupportAttachment
+from app.support.models import SupportAttachment, SupportEscalation, SupportThread
+from app.timeutil import utcnow
 from tests.support_threads.factories import make_thread, png_bytes, purchase
 
 
@@ -99,3 +100,34 @@ def test_only_paid_lines_of_the_buyer_open_threads(app, make_user):
             services.set_response_time(_user(bought.buyer.id), 24)
         with pytest.raises(services.InvalidMessage):
             services.set_response_time(_user(bought.vendor.id), 7)
+
+
+def test_the_database_keeps_one_open_escalation_per_thread(app, make_user):
+    """The other side's escalation lands between this side's check and its insert: the
+    partial unique index refuses the second, which is told it is already escalated; once
+    resolved, the thread can be escalated again."""
+    made = make_thread(app, make_user)
+    with app.app_context():
+        buyer = db.session.get(User, made.purchase.buyer.id)
+        thread = db.session.get(SupportThread, made.thread_id)
+        assert thread.open_escalation is None  # what this side saw
+        with db.engine.begin() as other:  # the vendor's request, committed meanwhile
+            other.execute(
+                insert(SupportEscalation).values(
+                    thread_id=made.thread_id, side="vendor", reason="Raised by the vendor."
+                )
+            )
+        # The check passes on what this session loaded; the database refuses the insert.
+        db.session.get(SupportThread, made.thread_id).escalations  # noqa: B018 - loaded before
+        with pytest.raises(services.AlreadyEscalated):
+            services.escalate_thread(buyer, made.thread_id, "The vendor has not answered.")
+        db.session.rollback()
+        open_rows = db.session.scalars(
+            select(SupportEscalation).where(SupportEscalation.thread_id == made.thread_id)
+        ).all()
+        assert [e.side for e in open_rows] == ["vendor"]
+        open_rows[0].resolved_at = utcnow()
+        db.session.commit()
+        again = services.escalate_thread(buyer, made.thread_id, "It stopped working again.")
+        db.session.commit()
+        assert again.side == "buyer"
