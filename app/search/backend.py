@@ -44,6 +44,11 @@ FACETS: dict[str, tuple[str, dict[str, str]]] = {
     "price": ("price_bucket", PRICES),
     "complexity": ("complexity", COMPLEXITIES),
 }
+# How much a word's hit in each field counts (title A, keywords B, body C); a document scores
+# its best field per word.
+FIELD_WEIGHTS = {"title": 6.0, "keywords": 3.0, "body": 1.0}
+# As-you-type: the last word also matches as a prefix once it has this many characters.
+MIN_PREFIX = 3
 # How many categories the category facet lists.
 CATEGORY_FACET_SIZE = 20
 _WORD = re.compile(r"\w+", re.UNICODE)

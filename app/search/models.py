@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,19 +67,88 @@ class SimilarProduct(db.Model):
 
 
 # PostgreSQL's types where the PostgreSQL backend needs them; plain columns elsewhere (the
-# table is then unused, but the schema is the same on every database).
+# tables are then unused, but the schema is the same on every database).
 TSVECTOR = Text().with_variant(postgresql.TSVECTOR(), "postgresql")
 SLUGS = JSON().with_variant(postgresql.ARRAY(String(80)), "postgresql")
 
 
 class SearchDocument(db.Model):
-    """A product as the PostgreSQL backend indexes it (SEARCH_BACKEND=postgres)."""
+    """A product as the PostgreSQL backend matches, counts and sorts it (SEARCH_BACKEND=postgres).
+
+    Kept narrow, because a broad word's facets are counted over every matching row: the
+    facet values are one ``cell`` number (a row of ``search_cells``), the words are stripped
+    vectors (lexemes only), and what a result card shows lives in ``search_cards``."""
 
     __tablename__ = "search_documents"
     __table_args__ = (
         Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
+        Index("ix_search_documents_title_tsv", "title_tsv", postgresql_using="gin"),
+        Index("ix_search_documents_keywords_tsv", "keywords_tsv", postgresql_using="gin"),
+    )
+
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cell: Mapped[int] = mapped_column(Integer)  # search_cells.cell, no foreign key: derived
+    tsv: Mapped[str] = mapped_column(TSVECTOR)  # every field's lexemes: matching
+    title_tsv: Mapped[str] = mapped_column(TSVECTOR)  # the title's: ranking
+    keywords_tsv: Mapped[str] = mapped_column(TSVECTOR)  # tags, nodes, services'
+    price: Mapped[int] = mapped_column(BigInteger)
+    rating: Mapped[int] = mapped_column(Integer)
+    popularity: Mapped[int] = mapped_column(BigInteger)
+    published: Mapped[int] = mapped_column(BigInteger)
+
+
+# The sorts, each walked in its order with the match as a filter when the match is broad.
+_D = SearchDocument
+Index("ix_search_documents_popular", _D.popularity.desc(), _D.product_id)
+Index("ix_search_documents_newest", _D.published.desc())
+Index("ix_search_documents_rating", _D.rating.desc())
+Index("ix_search_documents_price_asc", _D.price, _D.popularity.desc(), _D.product_id)
+Index("ix_search_documents_price_desc", _D.price.desc(), _D.popularity.desc(), _D.product_id)
+
+
+class SearchCell(db.Model):
+    """One combination of facet values some product has: its type, price type and bucket,
+    complexity, rating bucket and category path. A few thousand rows at most; never removed
+    (a number keeps its meaning), so a reader may keep them."""
+
+    __tablename__ = "search_cells"
+    __table_args__ = (
+        UniqueConstraint(
+            "type",
+            "price_type",
+            "price_bucket",
+            "complexity",
+            "rating_bucket",
+            "category_path",
+            name="uq_search_cells_values",
+        ),
+    )
+
+    cell: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    price_type: Mapped[str] = mapped_column(String(16))
+    price_bucket: Mapped[str] = mapped_column(String(16))
+    complexity: Mapped[str] = mapped_column(String(16))
+    rating_bucket: Mapped[str] = mapped_column(String(8))
+    category_path: Mapped[list[str]] = mapped_column(SLUGS)
+
+
+class SearchCategory(db.Model):
+    """A category's name as the category facet shows it (the latest indexed wins)."""
+
+    __tablename__ = "search_categories"
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class SearchCard(db.Model):
+    """What a result shows of a product, and its title and tag words for similarity."""
+
+    __tablename__ = "search_cards"
+    __table_args__ = (
         Index(
-            "ix_search_documents_words",
+            "ix_search_cards_words",
             "words",
             postgresql_using="gist",  # nearest first (<->) needs GiST
             postgresql_ops={"words": "gist_trgm_ops"},
@@ -77,20 +156,7 @@ class SearchDocument(db.Model):
     )
 
     product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Title A, tags and node types B, descriptions C (see PostgresBackend.index).
-    tsv: Mapped[str | None] = mapped_column(TSVECTOR)
-    words: Mapped[str] = mapped_column(Text, default="")  # title and tag words: similarity
-    type: Mapped[str] = mapped_column(String(32))
-    price_type: Mapped[str] = mapped_column(String(16))
-    price_bucket: Mapped[str] = mapped_column(String(16))
-    complexity: Mapped[str] = mapped_column(String(16))
-    rating_bucket: Mapped[str] = mapped_column(String(8))
-    category_path: Mapped[list[str]] = mapped_column(SLUGS)
-    category_names: Mapped[dict[str, str]] = mapped_column(JSON)
-    price: Mapped[int] = mapped_column(BigInteger)
-    rating: Mapped[int] = mapped_column(Integer)
-    popularity: Mapped[int] = mapped_column(BigInteger)
-    published: Mapped[int] = mapped_column(BigInteger)
+    words: Mapped[str] = mapped_column(Text, default="")
     card: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 

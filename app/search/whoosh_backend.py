@@ -41,6 +41,8 @@ from whoosh.searching import Searcher
 
 from app.search.backend import (
     FACETS,
+    FIELD_WEIGHTS,
+    MIN_PREFIX,
     Document,
     FacetCounts,
     Hit,
@@ -59,11 +61,8 @@ T = TypeVar("T")
 INDEX_NAME = "products"
 GENERATION_MARK = ".gen-"
 COMPLETE_MARK = ".complete"
-# How much a hit in each field counts (title A, keywords B, body C).
-FIELD_WEIGHTS = {"title": 6.0, "keywords": 3.0, "body": 1.0}
 # As-you-type: an unfinished last word matches title and tag words it begins.
 PREFIX_WEIGHT = 2.0
-MIN_PREFIX = 3
 MAX_PREFIX_TERMS = 50
 # The LRU holds document numbers, counted one per element: about 60 MB a million.
 CACHE_ELEMENTS = 4_000_000

@@ -10,7 +10,8 @@ page does. Warm searches repeat within SEARCH_REFRESH_SECONDS (60 here): Postgre
 them from its kept results, so it also prints ``search_uncached`` (its SQL every time); Whoosh
 from its per-generation sets. Whoosh runs on a temporary SQLite database; PostgreSQL on the
 database named by ``--pg-url`` (default postgresql://postgres@127.0.0.1:5432/bench_search,
-created if missing, its schema dropped and rebuilt). Targets: p95 <= 30 ms at 10k and
+created if missing, its schema dropped and rebuilt; ``--reuse`` keeps products seeded by an
+earlier run of the same size). Targets: p95 <= 30 ms at 10k and
 <= 150 ms at 100k for each backend, PostgreSQL p95 <= 300 ms at 1M.
 """
 
@@ -234,7 +235,7 @@ def report(name: str, values: list[float], unit: str = "ms") -> None:
     print(f"{name}_p95: {pct(values, 95):.2f} {unit}")
 
 
-def make_app(backend: str, n: int, tmp: str, pg_url: str) -> Any:
+def make_app(backend: str, n: int, tmp: str, pg_url: str, reuse: bool = False) -> Any:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
@@ -255,12 +256,22 @@ def make_app(backend: str, n: int, tmp: str, pg_url: str) -> Any:
         }
     )
     with app.app_context():
-        if backend == "postgres":
+        if backend == "postgres" and not (reuse and _product_count(db) == n):
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade()
     return app
+
+
+def _product_count(db: Any) -> int | None:
+    """How many products a previous run left in the database (None: no schema yet)."""
+    from sqlalchemy import inspect, text
+
+    if not inspect(db.engine).has_table("products"):
+        return None
+    with db.engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM products")).scalar_one()
 
 
 def ensure_database(pg_url: str) -> None:
@@ -274,7 +285,7 @@ def ensure_database(pg_url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def bench(backend_name: str, n: int, rounds: int, pg_url: str) -> None:
+def bench(backend_name: str, n: int, rounds: int, pg_url: str, reuse: bool = False) -> None:
     from _data import seed_products
 
     from app.extensions import db
@@ -283,11 +294,14 @@ def bench(backend_name: str, n: int, rounds: int, pg_url: str) -> None:
 
     tag = f"{backend_name}_{n}"
     with tempfile.TemporaryDirectory() as tmp:
-        app = make_app(backend_name, n, tmp, pg_url)
+        app = make_app(backend_name, n, tmp, pg_url, reuse)
         with app.app_context():
-            start = time.perf_counter()
-            seed_products(n, db.session)
-            print(f"seed_{tag}: {time.perf_counter() - start:.1f} s")
+            if backend_name == "postgres" and reuse and _product_count(db) == n:
+                print(f"seed_{tag}: reused")
+            else:
+                start = time.perf_counter()
+                seed_products(n, db.session)
+                print(f"seed_{tag}: {time.perf_counter() - start:.1f} s")
             backend = search_backend()
             start = time.perf_counter()
             backend.rebuild(services.public_documents())
@@ -351,6 +365,12 @@ def main() -> None:
     parser.add_argument("--backends", default="whoosh,postgres")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/bench_search")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="PostgreSQL: keep the products a previous run seeded when their number matches "
+        "(migrated to the current schema, then reindexed); one size per database",
+    )
     args = parser.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if "postgres" in backends:
@@ -358,7 +378,7 @@ def main() -> None:
     for backend in backends:
         sizes = args.sizes if backend == "whoosh" else args.pg_sizes
         for size in (int(s) for s in sizes.split(",") if s.strip()):
-            bench(backend, size, args.rounds, args.pg_url)
+            bench(backend, size, args.rounds, args.pg_url, args.reuse)
 
 
 if __name__ == "__main__":

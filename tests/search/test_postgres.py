@@ -25,3 +25,94 @@ def test_answers_are_kept_until_a_write_or_refresh_seconds(app, backend_name):
         reader.index([doc(title="Kept three")])  # this process's own write: at once
         assert reader.search(params).total == 3
         writer.rebuild([])
+
+
+def test_levelled_ranking_matches_scoring_every_match(app, backend_name, monkeypatch):
+    """The levels (title hits, then keyword hits, then the rest, each read with a limit)
+    order results exactly as one query scoring every match would."""
+    if backend_name != "postgres":
+        pytest.skip("the PostgreSQL backend's ranking")
+    import random
+
+    from app.search import postgres_backend
+
+    rnd = random.Random(5)
+    words = ["slack", "invoice", "lead", "digest", "alert"]
+    docs = [
+        doc(
+            title=" ".join(rnd.sample(words, rnd.randint(0, 2))) or "plain",
+            tag_names=rnd.sample(words, rnd.randint(0, 2)),
+            body=" ".join(rnd.sample(words, 3)),
+            popularity=rnd.randint(0, 5),  # many ties: the id settles them
+        )
+        for _ in range(200)
+    ]
+    queries = [{"q": q, "page": str(p)} for q in ("slack", "lead alert", "inv") for p in (1, 3)]
+    with app.app_context():
+        backend = PostgresBackend()
+        backend.rebuild(docs)
+        levelled = [search_ids(backend, args) for args in queries]
+        monkeypatch.setattr(postgres_backend, "LEVELLED_WORDS", 0)  # one scored query
+        assert [search_ids(backend, args) for args in queries] == levelled
+        assert all(levelled)
+        backend.rebuild([])
+
+
+def search_ids(backend, args):
+    return [hit.id for hit in backend.search(services.parse_params(args)).hits]
+
+
+def test_migration_0021_carries_the_old_rows_over(app, backend_name):
+    """Upgrading a database whose PostgreSQL index is in 0020's shape keeps it searchable."""
+    if backend_name != "postgres":
+        pytest.skip("the PostgreSQL index's migration")
+    import json
+
+    import psycopg
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.extensions import db
+    from tests.search.conftest import _env_of
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    base = url.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://")
+    name = "test_migration_0021"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        other = create_app(env=_env_of(app, DATABASE_URL=f"{base}/{name}"))
+        with other.app_context():
+            upgrade(revision="0020")
+            db.session.execute(
+                text(
+                    """
+                    INSERT INTO search_documents VALUES (7,
+                        setweight(to_tsvector('english', 'Invoice chaser'), 'A')
+                        || setweight(to_tsvector('english', 'billing'), 'B')
+                        || setweight(to_tsvector('english', 'reminds customers'), 'C'),
+                        'Invoice chaser billing', 'n8n_workflow', 'one_time', '10_50',
+                        'beginner', 'none', '{finance}', '{"finance": "Finance"}', 1500, 3500,
+                        4, 1700000000, CAST(:card AS json))
+                    """
+                ),
+                {"card": json.dumps(doc(id=7, title="Invoice chaser")["card"])},
+            )
+            db.session.commit()
+            upgrade()
+            backend = PostgresBackend()
+            for q in ("invoice", "billing", "customers"):
+                result = backend.search(services.parse_params({"q": q, "category": "finance"}))
+                assert [hit.id for hit in result.hits] == [7], q
+            facets = backend.search(services.parse_params({})).facets
+            assert [(v.key, v.label, v.count) for v in facets["category"]] == [
+                ("finance", "Finance", 1)
+            ]
+            assert search_ids(backend, {"q": "invoice billing"}) == [7]
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
