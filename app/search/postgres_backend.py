@@ -21,12 +21,13 @@ needed; read replicas scale it out.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cachetools import TTLCache
 from sqlalchemy import (
@@ -40,6 +41,7 @@ from sqlalchemy import (
     func,
     literal,
     not_,
+    or_,
     select,
     text,
     true,
@@ -70,15 +72,16 @@ CONFIG = "english"  # also spelled out in _DOCUMENT
 BATCH = 1000
 # Nearest neighbours fetched by trigram distance, then ordered by category and popularity.
 SIMILAR_CANDIDATES = 3
-# Above this many words the three ranking levels no longer order strictly (three keyword
-# hits outscore a title hit and two description hits): one query scores every match.
-LEVELLED_WORDS = 2
+# Up to this many words a match is read in groups of equal score (3 ** words of them);
+# beyond, one query scores every match.
+SCORED_WORDS = 2
 _WORD = re.compile(r"\w+", re.UNICODE)
 _ALNUM = re.compile(r"^[^\W_]+$", re.UNICODE)
 
 T = SearchDocument.__table__
 C = SearchCell.__table__
 CELL_FIELDS = ("type", "price_type", "price_bucket", "complexity", "rating_bucket")
+RATING = CELL_FIELDS.index("rating_bucket")
 SORT_COLUMNS = {
     "newest": (T.c.published, True),
     "price_asc": (T.c.price, False),
@@ -106,16 +109,30 @@ _CARD = text(
     ON CONFLICT (product_id) DO UPDATE SET words = EXCLUDED.words, card = EXCLUDED.card
     """
 )
+_SETTINGS = text(
+    "SELECT set_config('jit', 'off', true), "
+    "set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
+_BITMAPS_ONLY = text(
+    "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
+)
+_ANY_PLAN = text(
+    "SELECT set_config('enable_seqscan', 'on', true), set_config('enable_indexscan', 'on', true)"
+)
 # The match's rows counted per cell, each cell's facet values beside its count.
-_CUBE_COLUMNS = [C.c.cell, *(C.c[name] for name in CELL_FIELDS), C.c.category_path]
+# (The path as text: SQLAlchemy's ARRAY result processing takes longer than the query.)
+_CUBE_COLUMNS = [
+    C.c.cell,
+    *(C.c[name] for name in CELL_FIELDS),
+    func.array_to_string(C.c.category_path, " "),
+]
 
 
-@dataclass(frozen=True)
-class _Cell:
-    """A cell's facet values and how many of the match's rows it holds."""
+class _Cell(NamedTuple):
+    """A cell's facet values (CELL_FIELDS' order) and how many of the match's rows it holds."""
 
     id: int
-    values: Mapping[str, str]  # document field (FACETS' and rating_bucket) -> value
+    values: tuple[str, ...]
     path: tuple[str, ...]
     count: int
 
@@ -243,8 +260,8 @@ class PostgresBackend:
             .values(rows)
             .on_conflict_do_nothing(constraint="uq_search_cells_values")
         )
-        known = db.session.execute(select(*_CUBE_COLUMNS)).tuples()
-        found = {(*row[1:-1], tuple(row[-1])): row[0] for row in known}
+        known = db.session.execute(select(*_CUBE_COLUMNS)).all()
+        found = {(*row[1:-1], tuple(row[-1].split())): row[0] for row in known}
         return {key: found[key] for key in keys}
 
     # -- reading ---------------------------------------------------------------------------
@@ -290,60 +307,28 @@ class PostgresBackend:
         return result  # shared between threads: read, never changed, by its users
 
     def _search(self, params: SearchParams) -> SearchResult:
-        # Statements here run in milliseconds; JIT compiling them would take longer.
-        db.session.execute(text("SET LOCAL jit = off"))
+        # For this transaction: no JIT (compiling would take longer than these statements
+        # run), and a plan per query, never a prepared statement's generic one: how many rows
+        # a query's words match decides between walking an index and scanning the table.
+        db.session.execute(_SETTINGS)
         words = self._words_query(params.words) if params.words else None
-        matched = T.c.tsv.op("@@")(_tsquery(words.match)) if words else true()
-        cells = self._cube(matched)
 
-        # Per cell, which active filters it passes; a facet's counts leave its own out.
-        tests: dict[str, Any] = {
-            key: (lambda cell, f=FACETS[key][0], vs=set(values): cell.values[f] in vs)
-            for key, values in params.filters.items()
-        }
-        if params.category:
-            tests["category"] = lambda cell, slug=params.category: slug in cell.path
-        if params.rating:
-            wanted = set(params.wanted_ratings)
-            tests["rating"] = lambda cell: cell.values["rating_bucket"] in wanted
-        passes = [{key: test(cell) for key, test in tests.items()} for cell in cells]
+        def matched(c: Any) -> ColumnElement[bool]:
+            return c.tsv.op("@@")(_tsquery(words.match)) if words else true()
 
-        def narrowed(skip: str | None) -> Iterator[_Cell]:
-            for cell, passed in zip(cells, passes, strict=True):
-                if all(ok for key, ok in passed.items() if key != skip):
-                    yield cell
-
-        chosen = list(narrowed(None))
-        total = sum(cell.count for cell in chosen)
-        counts = FacetCounts(values={}, ratings={}, categories={})
-        for key, (fieldname, allowed) in FACETS.items():
-            got = dict.fromkeys(allowed, 0)
-            for cell in narrowed(key):
-                if cell.values[fieldname] in got:
-                    got[cell.values[fieldname]] += cell.count
-            counts.values[key] = got
-        counts.ratings = dict.fromkeys(RATING_BUCKETS, 0)
-        for cell in narrowed("rating"):
-            if cell.values["rating_bucket"] in counts.ratings:
-                counts.ratings[cell.values["rating_bucket"]] += cell.count
-        counts.categories = self._category_counts(narrowed("category"), params.category)
-
+        cells = self._cube(matched(T.c))
+        total, chosen, counts = _count(cells, params)
         page, pages, start, end = page_bounds(params, total)
         hits: list[Hit] = []
         if start < total:
-            where = [matched]
-            if tests:
-                where.append(T.c.cell == any_(literal([c.id for c in chosen], ARRAY(Integer))))
-            ids = self._order(params, words, and_(*where), start, end)
-            cards = dict(
-                db.session.execute(
-                    select(SearchCard.product_id, SearchCard.card).where(
-                        SearchCard.product_id.in_(ids)
-                    )
-                )
-                .tuples()
-                .all()
-            )
+            narrowed = bool(params.active_filters())
+            wanted = literal(chosen, ARRAY(Integer))
+
+            def where(c: Any) -> ColumnElement[bool]:
+                return and_(matched(c), c.cell == any_(wanted)) if narrowed else matched(c)
+
+            ids = self._order(params, words, where, start, end)
+            cards = _lookup(SearchCard.product_id, SearchCard.card, ids)
             # A product deleted between the two reads is left out, not an error.
             hits = [
                 Hit.from_card(cards[pid], start + i + 1)
@@ -369,82 +354,43 @@ class PostgresBackend:
         )
         rows = db.session.execute(
             select(*_CUBE_COLUMNS, counted.c.n).join_from(C, counted, C.c.cell == counted.c.cell)
-        ).tuples()
-        return [
-            _Cell(
-                id=row[0],
-                values=dict(zip(CELL_FIELDS, row[1:6], strict=True)),
-                path=tuple(row[6]),
-                count=row[7],
-            )
-            for row in rows
-        ]
+        ).all()  # fetched at once: row by row costs more than the rows
+        return [_Cell(row[0], row[1:6], tuple(row[6].split()), row[7]) for row in rows]
 
     def _order(
         self,
         params: SearchParams,
         words: _Words | None,
-        where: ColumnElement[bool],
+        where: Where,
         start: int,
         end: int,
     ) -> list[int]:
         """The ids of results ``start`` to ``end`` in the order the search asks for."""
-        tail = [T.c.popularity.desc(), T.c.product_id]
         if not (params.ranked and words):
             name = params.sort if params.sort in SORT_COLUMNS else "newest"
             column, descending = SORT_COLUMNS[name]
-            order = [column.desc() if descending else column, *tail]
-            return self._ids(where, order, params.per_page, start)
-        weights = [FIELD_WEIGHTS["title"], FIELD_WEIGHTS["keywords"], FIELD_WEIGHTS["body"]]
-        score = sum(
-            case(
-                (T.c.title_tsv.op("@@")(_tsquery(q)), weights[0]),
-                (T.c.keywords_tsv.op("@@")(_tsquery(q)), weights[1]),
-                else_=weights[2],
+            keys = [(column.key, descending), *TIES]
+            return _walk(where, keys, start, end - start, worded=words is not None)
+        groups = _score_groups(words.each)
+        if groups is None:  # too many words to list their score groups: score every match
+            score = sum(
+                case(
+                    (T.c.title_tsv.op("@@")(_tsquery(q)), FIELD_WEIGHTS["title"]),
+                    (T.c.keywords_tsv.op("@@")(_tsquery(q)), FIELD_WEIGHTS["keywords"]),
+                    else_=FIELD_WEIGHTS["body"],
+                )
+                for q in words.each
             )
-            for q in words.each
-        )
-        if len(words.each) > LEVELLED_WORDS:
-            return self._ids(where, [score.desc(), *tail], params.per_page, start)
-        in_title = T.c.title_tsv.op("@@")(_tsquery(words.any))
-        in_keywords = T.c.keywords_tsv.op("@@")(_tsquery(words.any))
-        levels = [in_title, and_(not_(in_title), in_keywords), not_(in_title | in_keywords)]
-        # One word scores the same everywhere in a level: popularity alone orders it, along
-        # the popularity index.
-        order = tail if len(words.each) == 1 else [score.desc(), *tail]
+            order = [score.desc(), *(_key_of(key)(T.c) for key in TIES)]
+            query = select(T.c.product_id).where(where(T.c)).order_by(*order)
+            return list(db.session.scalars(query.offset(start).limit(end - start)))
+        # Every row of a group scores the same: popularity orders it.
         ids: list[int] = []
-        for level in levels:
-            ids += self._ids(and_(where, level), order, end - len(ids), 0)
+        for group in groups:
+            ids += _walk(lambda c, g=group: and_(where(c), g(c)), TIES, 0, end - len(ids), True)
             if len(ids) >= end:
                 break
         return ids[start:end]
-
-    def _ids(self, where: ColumnElement[bool], order: list[Any], limit: int, offset: int):
-        query = select(T.c.product_id).where(where).order_by(*order).limit(limit)
-        return list(db.session.scalars(query.offset(offset) if offset else query))
-
-    def _category_counts(
-        self, cells: Iterable[_Cell], selected: str | None
-    ) -> dict[str, tuple[str, int]]:
-        counted: dict[str, int] = {}
-        for cell in cells:
-            for slug in cell.path:
-                counted[slug] = counted.get(slug, 0) + cell.count
-        if selected:
-            counted.setdefault(selected, 0)
-        slugs = sorted(counted, key=lambda s: -counted[s])[: CATEGORY_FACET_SIZE + 1]
-        names = dict(
-            db.session.execute(
-                select(SearchCategory.slug, SearchCategory.name).where(
-                    SearchCategory.slug.in_(slugs)
-                )
-            )
-            .tuples()
-            .all()
-            if slugs
-            else []
-        )
-        return {slug: (names[slug], counted[slug]) for slug in slugs if names.get(slug)}
 
     def _suggest(self, words: Iterable[str]) -> str | None:
         words = list(words)
@@ -494,6 +440,168 @@ class PostgresBackend:
         ).all()
         rows.sort(key=lambda r: (round(r[1], 6), -r[2], -r[3], r[0]))
         return [r[0] for r in rows[:limit]]
+
+
+Where = Callable[[Any], ColumnElement[bool]]  # a condition over a table's or subquery's columns
+# Ties in every order: the more popular first, then the lower id.
+TIES = [("popularity", True), ("product_id", False)]
+# A walk along an order's index reads at most this many rows per result wanted before it
+# gives up: below that density, reading the rows that pass and sorting them is cheaper (and
+# a walk over rows rarer than estimated, or absent, would read the whole index).
+WALK_ROWS_PER_RESULT = 500
+# Then this many rows that pass are read through the match's indexes and sorted, before
+# concluding there are more and reading them all.
+FEW_ROWS = 10000
+
+
+def _key_of(key: tuple[str, bool]) -> Callable[[Any], Any]:
+    """(column name, descending) as an order-by clause over a table's or subquery's columns."""
+    name, descending = key
+    return lambda columns: columns[name].desc() if descending else columns[name]
+
+
+def _walk(
+    where: Where, keys: list[tuple[str, bool]], offset: int, limit: int, worded: bool
+) -> list[int]:
+    """Ids of rows ``offset`` to ``offset + limit`` that pass ``where``, ordered by ``keys``.
+
+    Three reads, each only when the one before cannot answer. Along the order's index, over
+    its first rows only: if enough of them pass, nothing later in the order can come before
+    them. Then up to FEW_ROWS of the rows that pass, through the match's indexes (when the
+    query has words), sorted: enough when they are all there is. Then every row that passes,
+    sorted."""
+    if limit <= 0:
+        return []
+    order = [_key_of(key) for key in keys]
+    head = (
+        select(T)
+        .order_by(*(o(T.c) for o in order))
+        .limit((offset + limit) * WALK_ROWS_PER_RESULT)
+        .subquery()
+    )
+    found = list(
+        db.session.scalars(
+            select(head.c.product_id)
+            .where(where(head.c))
+            .order_by(*(o(head.c) for o in order))
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+    if len(found) == limit:
+        return found
+    if worded:
+        few = max(FEW_ROWS, offset + limit)
+        first = select(T).where(where(T.c)).limit(few + 1).subquery()
+        # Through the match's GIN indexes: asked for a few rows, the planner would rather
+        # scan the table, and read all of it when they are rarer than it estimates (a
+        # prefix's always are to it).
+        db.session.execute(_BITMAPS_ONLY)
+        rows = db.session.execute(
+            select(first.c.product_id, func.count().over())
+            .order_by(*(o(first.c) for o in order))
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        db.session.execute(_ANY_PLAN)
+        if not rows or rows[0][1] <= few:  # none: fewer pass than offset, so all were read
+            return [row[0] for row in rows]
+    # OFFSET 0 keeps the planner from walking the order's index after all.
+    every = select(T).where(where(T.c)).offset(0).subquery()
+    return list(
+        db.session.scalars(
+            select(every.c.product_id)
+            .order_by(*(o(every.c) for o in order))
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+
+
+def _score_groups(each: tuple[str, ...]) -> list[Where] | None:
+    """Conditions splitting a match into rows of equal score, best first (None beyond
+    SCORED_WORDS words). A word scores its best field: title, else keywords, else body."""
+    if len(each) > SCORED_WORDS:
+        return None
+
+    def tier(c: Any, query: str, field: str) -> ColumnElement[bool]:
+        title = c.title_tsv.op("@@")(_tsquery(query))
+        keywords = c.keywords_tsv.op("@@")(_tsquery(query))
+        if field == "title":
+            return title
+        if field == "keywords":
+            return and_(not_(title), keywords)
+        return and_(not_(title), not_(keywords))
+
+    by_score: dict[float, list[tuple[str, ...]]] = {}
+    for fields in itertools.product(FIELD_WEIGHTS, repeat=len(each)):
+        by_score.setdefault(sum(FIELD_WEIGHTS[f] for f in fields), []).append(fields)
+    return [
+        lambda c, combos=by_score[score]: or_(
+            *(
+                and_(*(tier(c, q, f) for q, f in zip(each, fields, strict=True)))
+                for fields in combos
+            )
+        )
+        for score in sorted(by_score, reverse=True)
+    ]
+
+
+def _count(cells: list[_Cell], params: SearchParams) -> tuple[int, list[int], FacetCounts]:
+    """From the match's cells: the total with every filter, the cells a page may come from,
+    and each facet's counts with every filter but its own."""
+    fields = {key: CELL_FIELDS.index(name) for key, (name, _allowed) in FACETS.items()}
+    wanted = {key: (fields[key], set(chosen)) for key, chosen in params.filters.items()}
+    if params.rating:
+        wanted["rating"] = (RATING, set(params.wanted_ratings))
+    category = params.category
+
+    def failures(cell: _Cell) -> list[str]:
+        failed = [key for key, (i, allowed) in wanted.items() if cell.values[i] not in allowed]
+        if category and category not in cell.path:
+            failed.append("category")
+        return failed
+
+    values = {key: dict.fromkeys(allowed, 0) for key, (_name, allowed) in FACETS.items()}
+    ratings = dict.fromkeys(RATING_BUCKETS, 0)
+    categories: dict[str, int] = {}
+    total, chosen = 0, []
+    for cell in cells:
+        failed = failures(cell)
+        if len(failed) > 1:
+            continue  # counts nowhere: each facet leaves out only its own filter
+        skip = failed[0] if failed else None
+        for key, index in fields.items():
+            if skip in (None, key) and cell.values[index] in values[key]:
+                values[key][cell.values[index]] += cell.count
+        if skip in (None, "rating") and cell.values[RATING] in ratings:
+            ratings[cell.values[RATING]] += cell.count
+        if skip in (None, "category"):
+            for slug in cell.path:
+                categories[slug] = categories.get(slug, 0) + cell.count
+        if skip is None:
+            total += cell.count
+            chosen.append(cell.id)
+    counts = FacetCounts(
+        values=values, ratings=ratings, categories=_named(categories, params.category)
+    )
+    return total, chosen, counts
+
+
+def _named(counted: dict[str, int], selected: str | None) -> dict[str, tuple[str, int]]:
+    """The most frequent categories (and the selected one) with their names."""
+    if selected:
+        counted.setdefault(selected, 0)
+    slugs = sorted(counted, key=lambda s: -counted[s])[: CATEGORY_FACET_SIZE + 1]
+    names = _lookup(SearchCategory.slug, SearchCategory.name, slugs)
+    return {slug: (names[slug], counted[slug]) for slug in slugs if names.get(slug)}
+
+
+def _lookup(key: Any, value: Any, keys: list[Any]) -> dict[Any, Any]:
+    """``value`` by ``key`` for these keys (those found)."""
+    if not keys:
+        return {}
+    return dict(db.session.execute(select(key, value).where(key.in_(keys))).tuples().all())
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -28,7 +28,7 @@ def test_answers_are_kept_until_a_write_or_refresh_seconds(app, backend_name):
 
 
 def test_levelled_ranking_matches_scoring_every_match(app, backend_name, monkeypatch):
-    """The levels (title hits, then keyword hits, then the rest, each read with a limit)
+    """Groups of equal score (each walked by popularity, or read and sorted when sparse)
     order results exactly as one query scoring every match would."""
     if backend_name != "postgres":
         pytest.skip("the PostgreSQL backend's ranking")
@@ -44,17 +44,34 @@ def test_levelled_ranking_matches_scoring_every_match(app, backend_name, monkeyp
             tag_names=rnd.sample(words, rnd.randint(0, 2)),
             body=" ".join(rnd.sample(words, 3)),
             popularity=rnd.randint(0, 5),  # many ties: the id settles them
+            price=rnd.choice([900, 1500]),
         )
         for _ in range(200)
     ]
-    queries = [{"q": q, "page": str(p)} for q in ("slack", "lead alert", "inv") for p in (1, 3)]
+    queries = [
+        {"q": q, "page": str(p), **filters}
+        for q in ("slack", "lead alert", "inv")
+        for p in (1, 3)
+        for filters in ({}, {"price": ["10_50"]})
+    ]
     with app.app_context():
         backend = PostgresBackend()
         backend.rebuild(docs)
-        levelled = [search_ids(backend, args) for args in queries]
-        monkeypatch.setattr(postgres_backend, "LEVELLED_WORDS", 0)  # one scored query
-        assert [search_ids(backend, args) for args in queries] == levelled
-        assert all(levelled)
+        grouped = [search_ids(backend, args) for args in queries]
+        # A walk giving up at once: the rows read through the match's indexes instead, then
+        # (too many of them to be all) every row that passes, sorted.
+        monkeypatch.setattr(postgres_backend, "WALK_ROWS_PER_RESULT", 1)
+        assert [search_ids(backend, args) for args in queries] == grouped
+        monkeypatch.setattr(postgres_backend, "FEW_ROWS", 1)
+        assert [search_ids(backend, args) for args in queries] == grouped
+        monkeypatch.setattr(postgres_backend, "SCORED_WORDS", 0)  # one query scoring all
+        assert [search_ids(backend, args) for args in queries] == grouped
+        assert all(grouped)
+        # Column sorts: the walk and the sorted read agree too.
+        sorts = [{"q": "slack", "sort": key, "page": "2"} for key in ("price_asc", "newest")]
+        walked = [search_ids(backend, args) for args in sorts]
+        monkeypatch.undo()
+        assert [search_ids(backend, args) for args in sorts] == walked and all(walked)
         backend.rebuild([])
 
 
