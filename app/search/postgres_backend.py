@@ -101,14 +101,35 @@ _DOCUMENT = text(
         title_tsv = EXCLUDED.title_tsv, keywords_tsv = EXCLUDED.keywords_tsv,
         price = EXCLUDED.price, rating = EXCLUDED.rating, popularity = EXCLUDED.popularity,
         published = EXCLUDED.published
+    WHERE (search_documents.cell, search_documents.tsv, search_documents.title_tsv,
+            search_documents.keywords_tsv, search_documents.price, search_documents.rating,
+            search_documents.popularity, search_documents.published)
+        IS DISTINCT FROM (EXCLUDED.cell, EXCLUDED.tsv, EXCLUDED.title_tsv,
+            EXCLUDED.keywords_tsv, EXCLUDED.price, EXCLUDED.rating, EXCLUDED.popularity,
+            EXCLUDED.published)
     """
 )
 _CARD = text(
     """
     INSERT INTO search_cards (product_id, words, card) VALUES (:id, :words, CAST(:card AS json))
     ON CONFLICT (product_id) DO UPDATE SET words = EXCLUDED.words, card = EXCLUDED.card
+    WHERE (search_cards.words, CAST(search_cards.card AS text))
+        IS DISTINCT FROM (EXCLUDED.words, CAST(EXCLUDED.card AS text))
     """
 )
+# A rebuild's ids, so that the rows it did not write go at the end.
+_KEPT = text("CREATE TEMPORARY TABLE search_rebuild_kept (product_id integer) ON COMMIT DROP")
+_KEEP = text("INSERT INTO search_rebuild_kept (product_id) VALUES (:id)")
+_UNKEPT = [
+    text(
+        "DELETE FROM search_documents t WHERE NOT EXISTS "
+        "(SELECT 1 FROM search_rebuild_kept k WHERE k.product_id = t.product_id)"
+    ),
+    text(
+        "DELETE FROM search_cards t WHERE NOT EXISTS "
+        "(SELECT 1 FROM search_rebuild_kept k WHERE k.product_id = t.product_id)"
+    ),
+]
 _SETTINGS = text(
     "SELECT set_config('jit', 'off', true), "
     "set_config('plan_cache_mode', 'force_custom_plan', true)"
@@ -197,18 +218,30 @@ class PostgresBackend:
         self._forget()
 
     def rebuild(self, documents: Iterable[Document], progress: Progress | None = None) -> int:
-        # One transaction: readers see the old rows until the commit (DELETE, not TRUNCATE,
-        # whose lock would block them). Cells stay: a number keeps its meaning.
-        for model in (SearchDocument, SearchCard, SearchCategory, SearchWord):
+        """One transaction: readers see the old rows until the commit. Rows are written in
+        place, and only where they changed (a rebuild that rewrote every row would leave
+        the table twice its size, and every count scanning it slower); the products not
+        written are deleted at the end. Cells stay: a number keeps its meaning."""
+        for model in (SearchCategory, SearchWord):  # small: written again whole
             db.session.execute(delete(model))
-        count = self._write(documents, progress)
+        db.session.execute(_KEPT)
+        count = self._write(documents, progress, kept=True)
+        for statement in _UNKEPT:
+            db.session.execute(statement)
         db.session.commit()
         self._forget()
         return count
 
-    def _write(self, documents: Iterable[Document], progress: Progress | None = None) -> int:
+    def _write(
+        self,
+        documents: Iterable[Document],
+        progress: Progress | None = None,
+        kept: bool = False,
+    ) -> int:
         count = 0
         for batch in _batches(documents, BATCH):
+            if kept:
+                db.session.execute(_KEEP, [{"id": d["id"]} for d in batch])
             cells = self._cells_for({_cell_key(d) for d in batch})
             names = {slug: name for d in batch for slug, name in d["category_names"].items()}
             if names:  # sorted: concurrent writers lock rows in the same order

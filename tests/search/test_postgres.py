@@ -133,3 +133,32 @@ def test_migration_0021_carries_the_old_rows_over(app, backend_name):
     finally:
         with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def test_a_rebuild_rewrites_only_what_changed(app, backend_name):
+    """Unchanged rows keep their row version (no dead copy left behind), changed ones are
+    rewritten, products no longer given are deleted."""
+    if backend_name != "postgres":
+        pytest.skip("the PostgreSQL backend's rows")
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    def versions() -> dict[int, str]:
+        rows = db.session.execute(text("SELECT product_id, xmin::text FROM search_documents"))
+        cards = db.session.execute(text("SELECT product_id, xmin::text FROM search_cards"))
+        return {**dict(rows.tuples().all()), **{-k: v for k, v in cards.tuples().all()}}
+
+    same, changed, gone = doc(title="Same one"), doc(title="Changed one"), doc(title="Gone")
+    with app.app_context():
+        backend = PostgresBackend()
+        backend.rebuild([same, changed, gone])
+        before = versions()
+        backend.rebuild([same, {**changed, "popularity": 99}])
+        after = versions()
+        assert after[same["id"]] == before[same["id"]]
+        assert after[-same["id"]] == before[-same["id"]]
+        assert after[changed["id"]] != before[changed["id"]]
+        assert gone["id"] not in after and -gone["id"] not in after
+        assert search_ids(backend, {"q": "one", "sort": "popular"}) == [changed["id"], same["id"]]
+        backend.rebuild([])
