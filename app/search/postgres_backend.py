@@ -21,13 +21,14 @@ needed; read replicas scale it out.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from cachetools import TTLCache
 from sqlalchemy import (
@@ -46,6 +47,7 @@ from sqlalchemy import (
     text,
     true,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, insert
 from sqlalchemy.exc import DBAPIError
 
@@ -81,7 +83,6 @@ _ALNUM = re.compile(r"^[^\W_]+$", re.UNICODE)
 T = SearchDocument.__table__
 C = SearchCell.__table__
 CELL_FIELDS = ("type", "price_type", "price_bucket", "complexity", "rating_bucket")
-RATING = CELL_FIELDS.index("rating_bucket")
 SORT_COLUMNS = {
     "newest": (T.c.published, True),
     "price_asc": (T.c.price, False),
@@ -140,22 +141,13 @@ _BITMAPS_ONLY = text(
 _ANY_PLAN = text(
     "SELECT set_config('enable_seqscan', 'on', true), set_config('enable_indexscan', 'on', true)"
 )
-# The match's rows counted per cell, each cell's facet values beside its count.
-# (The path as text: SQLAlchemy's ARRAY result processing takes longer than the query.)
-_CUBE_COLUMNS = [
+# Every cell with its facet values, the path as text (SQLAlchemy's ARRAY result processing
+# takes longer than reading the table).
+_CELL_COLUMNS = [
     C.c.cell,
     *(C.c[name] for name in CELL_FIELDS),
     func.array_to_string(C.c.category_path, " "),
 ]
-
-
-class _Cell(NamedTuple):
-    """A cell's facet values (CELL_FIELDS' order) and how many of the match's rows it holds."""
-
-    id: int
-    values: tuple[str, ...]
-    path: tuple[str, ...]
-    count: int
 
 
 @dataclass(frozen=True)
@@ -293,7 +285,7 @@ class PostgresBackend:
             .values(rows)
             .on_conflict_do_nothing(constraint="uq_search_cells_values")
         )
-        known = db.session.execute(select(*_CUBE_COLUMNS)).all()
+        known = db.session.execute(select(*_CELL_COLUMNS)).all()
         found = {(*row[1:-1], tuple(row[-1].split())): row[0] for row in known}
         return {key: found[key] for key in keys}
 
@@ -349,8 +341,7 @@ class PostgresBackend:
         def matched(c: Any) -> ColumnElement[bool]:
             return c.tsv.op("@@")(_tsquery(words.match)) if words else true()
 
-        cells = self._cube(matched(T.c))
-        total, chosen, counts = _count(cells, params)
+        total, chosen, counts = _count(matched(T.c), params)
         page, pages, start, end = page_bounds(params, total)
         hits: list[Hit] = []
         if start < total:
@@ -360,7 +351,7 @@ class PostgresBackend:
             def where(c: Any) -> ColumnElement[bool]:
                 return and_(matched(c), c.cell == any_(wanted)) if narrowed else matched(c)
 
-            ids = self._order(params, words, where, start, end)
+            ids = self._order(params, words, where, start, end, total)
             cards = _lookup(SearchCard.product_id, SearchCard.card, ids)
             # A product deleted between the two reads is left out, not an error.
             hits = [
@@ -380,16 +371,6 @@ class PostgresBackend:
             result.suggestion = self._suggest(params.words)
         return result
 
-    def _cube(self, matched: ColumnElement[bool]) -> list[_Cell]:
-        """The match's rows counted per cell, in one pass over the match."""
-        counted = (
-            select(T.c.cell, func.count().label("n")).where(matched).group_by(T.c.cell).subquery()
-        )
-        rows = db.session.execute(
-            select(*_CUBE_COLUMNS, counted.c.n).join_from(C, counted, C.c.cell == counted.c.cell)
-        ).all()  # fetched at once: row by row costs more than the rows
-        return [_Cell(row[0], row[1:6], tuple(row[6].split()), row[7]) for row in rows]
-
     def _order(
         self,
         params: SearchParams,
@@ -397,13 +378,14 @@ class PostgresBackend:
         where: Where,
         start: int,
         end: int,
+        total: int,
     ) -> list[int]:
-        """The ids of results ``start`` to ``end`` in the order the search asks for."""
+        """The ids of results ``start`` to ``end`` (of ``total``) in the order asked for."""
         if not (params.ranked and words):
             name = params.sort if params.sort in SORT_COLUMNS else "newest"
             column, descending = SORT_COLUMNS[name]
             keys = [(column.key, descending), *TIES]
-            return _walk(where, keys, start, end - start, worded=words is not None)
+            return _walk(where, keys, start, end - start, words is not None, total)
         groups = _score_groups(words.each)
         if groups is None:  # too many words to list their score groups: score every match
             score = sum(
@@ -420,7 +402,8 @@ class PostgresBackend:
         # Every row of a group scores the same: popularity orders it.
         ids: list[int] = []
         for group in groups:
-            ids += _walk(lambda c, g=group: and_(where(c), g(c)), TIES, 0, end - len(ids), True)
+            in_group = functools.partial(_both, where, group)
+            ids += _walk(in_group, TIES, 0, end - len(ids), True, total)
             if len(ids) >= end:
                 break
         return ids[start:end]
@@ -494,49 +477,44 @@ def _key_of(key: tuple[str, bool]) -> Callable[[Any], Any]:
 
 
 def _walk(
-    where: Where, keys: list[tuple[str, bool]], offset: int, limit: int, worded: bool
+    where: Where,
+    keys: list[tuple[str, bool]],
+    offset: int,
+    limit: int,
+    worded: bool,
+    most: int,
 ) -> list[int]:
-    """Ids of rows ``offset`` to ``offset + limit`` that pass ``where``, ordered by ``keys``.
+    """Ids of rows ``offset`` to ``offset + limit`` that pass ``where`` (``most`` of them at
+    most), ordered by ``keys``.
 
     Three reads, each only when the one before cannot answer. Along the order's index, over
     its first rows only: if enough of them pass, nothing later in the order can come before
-    them. Then up to FEW_ROWS of the rows that pass, through the match's indexes (when the
-    query has words), sorted: enough when they are all there is. Then every row that passes,
-    sorted."""
+    them (skipped when at most FEW_ROWS can pass). Then up to FEW_ROWS of the rows that
+    pass, through the match's indexes (when the query has words), sorted: enough when they
+    are all there is. Then every row that passes, sorted."""
     if limit <= 0:
         return []
     order = [_key_of(key) for key in keys]
-    head = (
-        select(T)
-        .order_by(*(o(T.c) for o in order))
-        .limit((offset + limit) * WALK_ROWS_PER_RESULT)
-        .subquery()
-    )
-    found = list(
-        db.session.scalars(
-            select(head.c.product_id)
-            .where(where(head.c))
-            .order_by(*(o(head.c) for o in order))
-            .offset(offset)
-            .limit(limit)
-        )
-    )
-    if len(found) == limit:
-        return found
-    if worded:
-        few = max(FEW_ROWS, offset + limit)
+    few = max(FEW_ROWS, offset + limit)
+    if most > few:
+        found = _walk_head(where, order, offset, limit)
+        if len(found) == limit:
+            return found
+    if worded or most <= few:
         first = select(T).where(where(T.c)).limit(few + 1).subquery()
         # Through the match's GIN indexes: asked for a few rows, the planner would rather
         # scan the table, and read all of it when they are rarer than it estimates (a
         # prefix's always are to it).
-        db.session.execute(_BITMAPS_ONLY)
+        if worded:
+            db.session.execute(_BITMAPS_ONLY)
         rows = db.session.execute(
             select(first.c.product_id, func.count().over())
             .order_by(*(o(first.c) for o in order))
             .offset(offset)
             .limit(limit)
         ).all()
-        db.session.execute(_ANY_PLAN)
+        if worded:
+            db.session.execute(_ANY_PLAN)
         if not rows or rows[0][1] <= few:  # none: fewer pass than offset, so all were read
             return [row[0] for row in rows]
     # OFFSET 0 keeps the planner from walking the order's index after all.
@@ -545,6 +523,29 @@ def _walk(
         db.session.scalars(
             select(every.c.product_id)
             .order_by(*(o(every.c) for o in order))
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+
+
+def _both(first: Where, second: Where, columns: Any) -> ColumnElement[bool]:
+    return and_(first(columns), second(columns))
+
+
+def _walk_head(where: Where, order: list[Any], offset: int, limit: int) -> list[int]:
+    """The walk along the order's index, over its first rows only."""
+    head = (
+        select(T)
+        .order_by(*(o(T.c) for o in order))
+        .limit((offset + limit) * WALK_ROWS_PER_RESULT)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(head.c.product_id)
+            .where(where(head.c))
+            .order_by(*(o(head.c) for o in order))
             .offset(offset)
             .limit(limit)
         )
@@ -580,54 +581,82 @@ def _score_groups(each: tuple[str, ...]) -> list[Where] | None:
     ]
 
 
-def _count(cells: list[_Cell], params: SearchParams) -> tuple[int, list[int], FacetCounts]:
-    """From the match's cells: the total with every filter, the cells a page may come from,
-    and each facet's counts with every filter but its own."""
-    fields = {key: CELL_FIELDS.index(name) for key, (name, _allowed) in FACETS.items()}
-    wanted = {key: (fields[key], set(chosen)) for key, chosen in params.filters.items()}
-    if params.rating:
-        wanted["rating"] = (RATING, set(params.wanted_ratings))
-    category = params.category
-
-    def failures(cell: _Cell) -> list[str]:
-        failed = [key for key, (i, allowed) in wanted.items() if cell.values[i] not in allowed]
-        if category and category not in cell.path:
-            failed.append("category")
-        return failed
-
-    values = {key: dict.fromkeys(allowed, 0) for key, (_name, allowed) in FACETS.items()}
-    ratings = dict.fromkeys(RATING_BUCKETS, 0)
-    categories: dict[str, int] = {}
-    total, chosen = 0, []
-    for cell in cells:
-        failed = failures(cell)
-        if len(failed) > 1:
-            continue  # counts nowhere: each facet leaves out only its own filter
-        skip = failed[0] if failed else None
-        for key, index in fields.items():
-            if skip in (None, key) and cell.values[index] in values[key]:
-                values[key][cell.values[index]] += cell.count
-        if skip in (None, "rating") and cell.values[RATING] in ratings:
-            ratings[cell.values[RATING]] += cell.count
-        if skip in (None, "category"):
-            for slug in cell.path:
-                categories[slug] = categories.get(slug, 0) + cell.count
-        if skip is None:
-            total += cell.count
-            chosen.append(cell.id)
-    counts = FacetCounts(
-        values=values, ratings=ratings, categories=_named(categories, params.category)
+def _count(
+    matched: ColumnElement[bool], params: SearchParams
+) -> tuple[int, list[int], FacetCounts]:
+    """One pass over the match, counted per cell; from those counts, in the same statement:
+    the total with every filter, the cells a page may come from, each facet's counts with
+    every filter but its own (``SUM(n) FILTER``), and the categories' counts."""
+    counted = (
+        select(T.c.cell, cast(func.count(), Integer).label("n"))
+        .where(matched)
+        .group_by(T.c.cell)
+        .subquery()
     )
-    return total, chosen, counts
+    cube = select(C, counted.c.n).join_from(C, counted, C.c.cell == counted.c.cell).cte("cube")
+    passes: dict[str, ColumnElement[bool]] = {
+        key: cube.c[FACETS[key][0]].in_(values) for key, values in params.filters.items()
+    }
+    if params.category:
+        passes["category"] = literal(params.category) == any_(cube.c.category_path)
+    if params.rating:
+        passes["rating"] = cube.c.rating_bucket.in_(params.wanted_ratings)
 
+    def others(skip: str | None) -> ColumnElement[bool]:
+        return and_(true(), *(cond for key, cond in passes.items() if key != skip))
 
-def _named(counted: dict[str, int], selected: str | None) -> dict[str, tuple[str, int]]:
-    """The most frequent categories (and the selected one) with their names."""
-    if selected:
-        counted.setdefault(selected, 0)
-    slugs = sorted(counted, key=lambda s: -counted[s])[: CATEGORY_FACET_SIZE + 1]
-    names = _lookup(SearchCategory.slug, SearchCategory.name, slugs)
-    return {slug: (names[slug], counted[slug]) for slug in slugs if names.get(slug)}
+    labels: list[tuple[str, str]] = []
+    sums = [func.sum(cube.c.n).filter(others(None))]
+    for key, (field, allowed) in FACETS.items():
+        for value in allowed:
+            labels.append((key, value))
+            sums.append(func.sum(cube.c.n).filter(and_(others(key), cube.c[field] == value)))
+    for bucket in RATING_BUCKETS:
+        labels.append(("rating", bucket))
+        sums.append(
+            func.sum(cube.c.n).filter(and_(others("rating"), cube.c.rating_bucket == bucket))
+        )
+    slug = func.unnest(cube.c.category_path).table_valued("slug").render_derived("slugs")
+    per_category = (
+        select(slug.c.slug, func.sum(cube.c.n).label("n"))
+        .select_from(cube)
+        .join(slug, true())
+        .where(others("category"))
+        .group_by(slug.c.slug)
+        .order_by(func.sum(cube.c.n).desc(), slug.c.slug)
+        .limit(CATEGORY_FACET_SIZE + 1)
+        .subquery()
+    )
+    categories = (
+        select(
+            func.json_agg(
+                func.json_build_array(per_category.c.slug, SearchCategory.name, per_category.c.n)
+            )
+        )
+        .select_from(per_category)
+        .join(SearchCategory, SearchCategory.slug == per_category.c.slug)
+        .scalar_subquery()
+    )
+    row = db.session.execute(
+        select(
+            select(postgresql.array(sums)).select_from(cube).scalar_subquery(),
+            select(func.array_agg(cube.c.cell).filter(others(None)))
+            .select_from(cube)
+            .scalar_subquery(),
+            categories,
+        )
+    ).one()
+    totals, chosen, named = row
+    counts = FacetCounts(values={key: {} for key in FACETS}, ratings={}, categories={})
+    for (key, value), n in zip(labels, totals[1:], strict=True):
+        (counts.ratings if key == "rating" else counts.values[key])[value] = n or 0
+    counts.categories = {slug: (name, n) for slug, name, n in named or []}
+    selected = params.category
+    if selected and selected not in counts.categories:
+        names = _lookup(SearchCategory.slug, SearchCategory.name, [selected])
+        if selected in names and len(counts.categories) <= CATEGORY_FACET_SIZE:
+            counts.categories[selected] = (names[selected], 0)
+    return totals[0] or 0, chosen or [], counts
 
 
 def _lookup(key: Any, value: Any, keys: list[Any]) -> dict[Any, Any]:

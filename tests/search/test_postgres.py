@@ -58,11 +58,11 @@ def test_levelled_ranking_matches_scoring_every_match(app, backend_name, monkeyp
         backend = PostgresBackend()
         backend.rebuild(docs)
         grouped = [search_ids(backend, args) for args in queries]
-        # A walk giving up at once: the rows read through the match's indexes instead, then
-        # (too many of them to be all) every row that passes, sorted.
-        monkeypatch.setattr(postgres_backend, "WALK_ROWS_PER_RESULT", 1)
-        assert [search_ids(backend, args) for args in queries] == grouped
+        # (Few rows here: read through the match's indexes and sorted.) Walked along the
+        # popularity index; a walk giving up at once, then every row that passes, sorted.
         monkeypatch.setattr(postgres_backend, "FEW_ROWS", 1)
+        assert [search_ids(backend, args) for args in queries] == grouped
+        monkeypatch.setattr(postgres_backend, "WALK_ROWS_PER_RESULT", 1)
         assert [search_ids(backend, args) for args in queries] == grouped
         monkeypatch.setattr(postgres_backend, "SCORED_WORDS", 0)  # one query scoring all
         assert [search_ids(backend, args) for args in queries] == grouped
