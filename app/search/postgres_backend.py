@@ -4,16 +4,17 @@ Each product is a narrow row of ``search_documents``: its lexemes as stripped ``
 under GIN indexes (every field's for matching; the title's and the keywords' apart, for
 ranking), its sort columns under b-tree indexes, and its facet values as one ``cell``
 number (a row of ``search_cells``). Rows are narrow because a broad word's facets are
-counted over every row it matches: one ``GROUP BY cell`` over the match, read back joined to
-the cells, gives every facet count in Python (each facet leaving its own filter out), the
-total and the cells a filtered page may come from. A page is then a few ids in the order
-asked for, walked along a sort index when the match is broad, and their cards are read from
+counted over every row it matches: one ``GROUP BY cell`` over the match, and over those
+per-cell counts, in the same statement, ``SUM(n) FILTER`` gives the total, each facet's
+counts (leaving its own filter out), the categories' and the cells a filtered page may come
+from. A page is then a few ids in the order asked for, and their cards from
 ``search_cards``. Did-you-mean and similar products use ``pg_trgm``.
 
 Ranking mirrors the Whoosh backend's: a word scores its best field's weight (title 6,
-keywords 3, description 1; no idf), ties go to popularity. With one or two words a title
-hit always outranks a row without one, and a keyword hit one with neither, so those three
-levels are read in turn, each with a limit: the first level usually fills the page.
+keywords 3, description 1; no idf), ties go to popularity. With one or two words the match
+splits into groups of equal score (both words in the title, one in the title and one in the
+keywords, ...), read best first until the page is full; popularity orders each group, so a
+broad one is read along the popularity index with a bounded walk (``_walk``).
 
 Rows are written by the ``search`` queue's jobs in the same database, so no other server is
 needed; read replicas scale it out.
