@@ -13,16 +13,14 @@ from sqlalchemy.orm import Session
 from app.assets.models import ProductVersion
 from app.cache import bump_catalog_version
 from app.catalog.models import Category, Product, Tag
-from app.reviews.models import Review, ReviewReply
 from app.vendors.models import VendorProfile
 
 # Counters move on every page view; cached pages may show them up to a minute late.
 STAT_COLUMNS = frozenset(
     {"view_count", "sales_count", "popularity", "rating_avg", "rating_count", "updated_at"}
 )
-# A product page shows its current version's preview and the version history, and to
-# anonymous visitors a cached page of its reviews with the vendor's replies.
-CATALOG_TYPES = (Product, Category, Tag, VendorProfile, ProductVersion, Review, ReviewReply)
+# A product page shows its current version's preview and the version history.
+CATALOG_TYPES = (Product, Category, Tag, VendorProfile, ProductVersion)
 _CHANGED = "catalog_changed"
 
 

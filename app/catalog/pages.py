@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import render_template
-from flask_login import AnonymousUserMixin
 from markupsafe import Markup
 
 from app.assets.services import current_version, public_history
@@ -21,7 +20,6 @@ from app.catalog.content import node_labels
 from app.catalog.models import Category, Product
 from app.errors import NotFound
 from app.extensions import db
-from app.reviews.services import product_panel
 from app.search.services import more_like_this
 from app.sorting import LIST_SORTS
 from app.vendors.models import VendorProfile
@@ -82,22 +80,6 @@ class StorefrontPage:
 
 def _markup(html: str) -> Markup:
     return Markup(html)  # noqa: S704 - a rendered template, escaped by Jinja when it was built
-
-
-def anonymous_reviews(page: ProductPage, number: int) -> Markup:
-    """Page ``number`` of a product's reviews as an anonymous visitor sees it: the same for
-    all of them, rendered once (a review's or reply's change expires it, like the catalog's;
-    listeners.py)."""
-
-    def build() -> Markup:
-        panel = product_panel(page.product.id, AnonymousUserMixin(), number)
-        return _markup(
-            render_template(
-                "reviews/_panel.html", reviews=panel, product=page.product, store=page.store
-            )
-        )
-
-    return cached(f"reviews:{page.product.id}:{number}", build)
 
 
 def product_page(slug: str) -> ProductPage:

@@ -68,14 +68,18 @@ def _template_globals(state: Any) -> None:
 @bp.get("/products/<slug>")
 def product_GET(slug: str):
     page = pages.product_page(slug)
-    number = page_number({"page": request.args.get("reviews", "1")})
-    shown = {"product": page.product, "store": page.store}
-    if current_user.is_authenticated:
-        # Per viewer (their own review, what they may do): never in the cache.
-        panel = {"reviews": product_panel(page.product.id, current_user, number)}
-    else:
-        panel = {"reviews_html": pages.anonymous_reviews(page, number)}
-    response = render("catalog/product.html", "reviews", body=page.body, **shown, **panel)
+    # The reviews are per viewer (their own review, what they may do): never in the cache.
+    reviews = product_panel(
+        page.product.id, current_user, page_number({"page": request.args.get("reviews", "1")})
+    )
+    response = render(
+        "catalog/product.html",
+        "reviews",
+        product=page.product,
+        store=page.store,
+        body=page.body,
+        reviews=reviews,
+    )
     _count_view(page.product, page.store)
     return response
 
