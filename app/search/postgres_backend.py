@@ -232,10 +232,13 @@ class PostgresBackend:
         kept: bool = False,
     ) -> int:
         count = 0
+        cells: dict[tuple[Any, ...], int] = {}  # known so far (a number keeps its meaning)
         for batch in _batches(documents, BATCH):
             if kept:
                 db.session.execute(_KEEP, [{"id": d["id"]} for d in batch])
-            cells = self._cells_for({_cell_key(d) for d in batch})
+            keys = {_cell_key(d) for d in batch}
+            if not keys <= cells.keys():
+                cells = self._cells_for(keys - cells.keys())
             names = {slug: name for d in batch for slug, name in d["category_names"].items()}
             if names:  # sorted: concurrent writers lock rows in the same order
                 db.session.execute(
@@ -276,7 +279,7 @@ class PostgresBackend:
         return count
 
     def _cells_for(self, keys: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
-        """Each key's cell number, adding the cells not seen before."""
+        """Every cell's number by its values, after adding ``keys`` (those not there yet)."""
         rows = [
             {**dict(zip(CELL_FIELDS, key[:-1], strict=True)), "category_path": list(key[-1])}
             for key in sorted(keys)
@@ -287,8 +290,7 @@ class PostgresBackend:
             .on_conflict_do_nothing(constraint="uq_search_cells_values")
         )
         known = db.session.execute(select(*_CELL_COLUMNS)).all()
-        found = {(*row[1:-1], tuple(row[-1].split())): row[0] for row in known}
-        return {key: found[key] for key in keys}
+        return {(*row[1:-1], tuple(row[-1].split())): row[0] for row in known}
 
     # -- reading ---------------------------------------------------------------------------
 
