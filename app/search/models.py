@@ -108,8 +108,8 @@ Index("ix_search_documents_price_desc", _D.price.desc(), _D.popularity.desc(), _
 
 class SearchCell(db.Model):
     """One combination of facet values some product has: its type, price type and bucket,
-    complexity, rating bucket and category path. A few thousand rows at most; never removed
-    (a number keeps its meaning), so a reader may keep them."""
+    complexity, rating bucket and category path. A few thousand rows at most; never removed,
+    so a number keeps its meaning (a writer keeps the numbers it read for a whole write)."""
 
     __tablename__ = "search_cells"
     __table_args__ = (

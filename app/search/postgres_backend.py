@@ -84,12 +84,13 @@ _ALNUM = re.compile(r"^[^\W_]+$", re.UNICODE)
 T = SearchDocument.__table__
 C = SearchCell.__table__
 CELL_FIELDS = ("type", "price_type", "price_bucket", "complexity", "rating_bucket")
+# Sort name -> (column, descending); each has its index (models.py).
 SORT_COLUMNS = {
-    "newest": (T.c.published, True),
-    "price_asc": (T.c.price, False),
-    "price_desc": (T.c.price, True),
-    "rating": (T.c.rating, True),
-    "popular": (T.c.popularity, True),
+    "newest": ("published", True),
+    "price_asc": ("price", False),
+    "price_desc": ("price", True),
+    "rating": ("rating", True),
+    "popular": ("popularity", True),
 }
 _DOCUMENT = text(
     """
@@ -153,11 +154,10 @@ _CELL_COLUMNS = [
 
 @dataclass(frozen=True)
 class _Words:
-    """A query's searchable words as tsquery text: all of them (``match``), any of them
-    (``any``) and each one (``each``, the last with its prefix)."""
+    """A query's searchable words as tsquery text: all of them (``match``) and each one
+    (``each``, the last with its prefix)."""
 
     match: str
-    any: str
     each: tuple[str, ...]
 
 
@@ -318,7 +318,6 @@ class PostgresBackend:
             return None
         return _Words(
             match=" & ".join(f"({q})" for q in each),
-            any=" | ".join(f"({q})" for q in each),
             each=each,
         )
 
@@ -386,8 +385,7 @@ class PostgresBackend:
         """The ids of results ``start`` to ``end`` (of ``total``) in the order asked for."""
         if not (params.ranked and words):
             name = params.sort if params.sort in SORT_COLUMNS else "newest"
-            column, descending = SORT_COLUMNS[name]
-            keys = [(column.key, descending), *TIES]
+            keys = [SORT_COLUMNS[name], *TIES]
             return _walk(where, keys, start, end - start, words is not None, total)
         groups = _score_groups(words.each)
         if groups is None:  # too many words to list their score groups: score every match
@@ -508,6 +506,7 @@ def _walk(
         # Through the match's GIN indexes: asked for a few rows, the planner would rather
         # scan the table, and read all of it when they are rarer than it estimates (a
         # prefix's always are to it).
+        # (Transaction-local: a failing statement rolls the setting back with it.)
         if worded:
             db.session.execute(_BITMAPS_ONLY)
         rows = db.session.execute(

@@ -27,7 +27,7 @@ def test_answers_are_kept_until_a_write_or_refresh_seconds(app, backend_name):
         writer.rebuild([])
 
 
-def test_levelled_ranking_matches_scoring_every_match(app, backend_name, monkeypatch):
+def test_grouped_ranking_matches_scoring_every_match(app, backend_name, monkeypatch):
     """Groups of equal score (each walked by popularity, or read and sorted when sparse)
     order results exactly as one query scoring every match would."""
     if backend_name != "postgres":
