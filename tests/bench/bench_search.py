@@ -237,7 +237,8 @@ def report(name: str, values: list[float], unit: str = "ms") -> None:
     print(f"{name}_p95: {pct(values, 95):.2f} {unit}")
 
 
-def make_app(backend: str, n: int, tmp: str, pg_url: str, reuse: bool = False) -> Any:
+def make_app(backend: str, n: int, tmp: str, pg_url: str, reuse: bool = False) -> tuple[Any, bool]:
+    """The app, migrated; and whether it kept ``n`` products an earlier run seeded."""
     from flask_migrate import upgrade
     from sqlalchemy import text
 
@@ -258,14 +259,15 @@ def make_app(backend: str, n: int, tmp: str, pg_url: str, reuse: bool = False) -
         }
     )
     with app.app_context():
-        if backend == "postgres" and not (reuse and _product_count(db) == n):
+        kept = backend == "postgres" and reuse and _product_count(db) == n
+        if backend == "postgres" and not kept:
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
         start = time.perf_counter()
         upgrade()  # with --reuse, an earlier schema's rows are carried over here
         print(f"migrate_{backend}_{n}: {time.perf_counter() - start:.1f} s")
-    return app
+    return app, kept
 
 
 def _product_count(db: Any) -> int | None:
@@ -298,9 +300,9 @@ def bench(backend_name: str, n: int, rounds: int, pg_url: str, reuse: bool = Fal
 
     tag = f"{backend_name}_{n}"
     with tempfile.TemporaryDirectory() as tmp:
-        app = make_app(backend_name, n, tmp, pg_url, reuse)
+        app, kept = make_app(backend_name, n, tmp, pg_url, reuse)
         with app.app_context():
-            if backend_name == "postgres" and reuse and _product_count(db) == n:
+            if kept:
                 print(f"seed_{tag}: reused")
             else:
                 start = time.perf_counter()
