@@ -90,6 +90,8 @@ def product_page(slug: str) -> ProductPage:
 def _build_product_page(slug: str) -> ProductPage:
     product, tag_names = queries.public_product(slug)
     store = _store_link(product.vendor_id)
+    # The history first: the current version is then in the session, not one more query.
+    versions = public_history(product)
     body = render_template(
         "catalog/_product.html",
         product=product,
@@ -99,7 +101,7 @@ def _build_product_page(slug: str) -> ProductPage:
         node_names=node_labels(product.node_types or []),
         similar=more_like_this(product.id, limit=SIMILAR_PRODUCTS),
         version=current_version(product),
-        versions=public_history(product),
+        versions=versions,
     )
     intervals = tuple(
         interval

@@ -242,20 +242,25 @@ class ReviewPanel:
 def product_panel(product_id: int, viewer: Any, page: int) -> ReviewPanel:
     """Page ``page`` of the published reviews of the product ``product_id`` (one its page has
     found public), its rating, and what ``viewer`` (signed in or not) may do there. An
-    anonymous page costs two queries: the histogram (which also counts the pages) and the
-    page of reviews; a signed-in viewer raises NotFound for a product not on sale."""
+    anonymous page costs two queries: the histogram (which also counts the pages) and, if
+    there are reviews, the page of them; a signed-in viewer raises NotFound for a product
+    not on sale."""
     summary = rating_summary(product_id)
     pages = max(1, -(-summary.count // REVIEWS_PER_PAGE))
     page = min(max(1, page), pages)
-    items = list(
-        db.session.scalars(
-            select(Review)
-            .where(Review.product_id == product_id, Review.status == S.PUBLISHED)
-            .options(joinedload(Review.author), selectinload(Review.reply))
-            .order_by(Review.published_at.desc(), Review.id.desc())
-            .limit(REVIEWS_PER_PAGE)
-            .offset((page - 1) * REVIEWS_PER_PAGE)
+    items = (
+        list(
+            db.session.scalars(
+                select(Review)
+                .where(Review.product_id == product_id, Review.status == S.PUBLISHED)
+                .options(joinedload(Review.author), selectinload(Review.reply))
+                .order_by(Review.published_at.desc(), Review.id.desc())
+                .limit(REVIEWS_PER_PAGE)
+                .offset((page - 1) * REVIEWS_PER_PAGE)
+            )
         )
+        if summary.count
+        else []
     )
     panel = ReviewPanel(product_id, summary, Page(items, page, pages, summary.count))
     if not getattr(viewer, "is_authenticated", False):

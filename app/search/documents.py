@@ -107,9 +107,20 @@ def product_document(product: Any) -> dict[str, Any]:
 
 
 def product_card(product: Any) -> dict[str, Any]:
-    """What a result card shows of ``product`` (app.search.backend.Hit's fields)."""
+    """What a result card shows of ``product`` (app.search.backend.Hit's fields), from an ORM
+    product with its vendor and category."""
     category = product.category
     vendor = product.vendor
+    return card(
+        product,
+        vendor.store_name if vendor is not None else "",
+        category.name if category is not None else "",
+    )
+
+
+def card(product: Any, vendor_name: str | None, category_name: str | None) -> dict[str, Any]:
+    """A result card from anything with a product's card columns as attributes: an ORM
+    product, or a row of just those columns (app.search.services.more_like_this)."""
     return {
         "id": int(product.id),
         "slug": product.slug,
@@ -123,9 +134,26 @@ def product_card(product: Any) -> dict[str, Any]:
         "currency": product.currency or "USD",
         "rating_avg": float(product.rating_avg or 0),
         "rating_count": int(product.rating_count or 0),
-        "vendor_name": vendor.store_name if vendor is not None else "",
-        "category_name": category.name if category is not None else "",
+        "vendor_name": vendor_name or "",
+        "category_name": category_name or "",
     }
+
+
+# The columns card() reads, for a query that selects only those.
+CARD_COLUMNS = (
+    "id",
+    "slug",
+    "title",
+    "short_description",
+    "type",
+    "price_type",
+    "price_cents",
+    "monthly_price_cents",
+    "yearly_price_cents",
+    "currency",
+    "rating_avg",
+    "rating_count",
+)
 
 
 def _split_identifier(name: str) -> str:

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from PIL import Image
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from app.accounts.models import User
@@ -226,6 +227,30 @@ def test_product_page_seo_and_view_counting(app, client, make_user):
         assert pageviews.flush() == 1
         assert db.session.get(Product, product_id).view_count == 1
         assert db.session.scalar(select(func.count(ProductView.id))) == 1
+
+
+def test_a_first_product_page_reads_the_versions_and_reviews_once(app, client, make_user):
+    product_id = create_product(app, make_user, "Churn predictor")
+    give_clean_version(app, product_id)
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", note)
+    try:
+        page = client.get(f"/products/{slug_of(app, product_id)}")
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", note)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<dt>Version</dt><dd>1.0 " in text and '1.0 <span class="badge">current</span>' in text
+    # The current version comes with the history; without reviews, no page of them is read.
+    assert len([s for s in statements if "FROM product_versions" in s]) == 1
+    assert len([s for s in statements if "FROM reviews" in s]) == 1
+    assert "No reviews yet" in text
 
 
 def test_product_page_lists_its_tags_in_order_as_search_links(app, client, make_user):

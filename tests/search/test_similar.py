@@ -6,6 +6,8 @@ from sqlalchemy import select
 
 from app.catalog.models import Product
 from app.extensions import db
+from app.search.backend import Hit
+from app.search.documents import product_card
 from app.search.models import SimilarProduct
 from app.search.services import more_like_this, refresh_similar, sync_product
 
@@ -18,6 +20,9 @@ def test_the_product_page_looks_up_what_indexing_worked_out(app, make_product):
         hits = more_like_this(base, limit=1)
         assert [h.id for h in hits] == [close] and hits[0].position == 1
         assert hits[0].title == "Slack lead alerts digest" and hits[0].vendor_name
+        # The lookup reads the card's columns only; the card is the one indexing makes.
+        assert hits[0] == Hit.from_card(product_card(db.session.get(Product, close)), 1)
+        assert hits[0].category_name == "Ops"
         stored = db.session.scalars(
             select(SimilarProduct.similar_id).where(SimilarProduct.product_id == base)
         ).all()
