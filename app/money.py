@@ -22,10 +22,13 @@ class Priced(Protocol):
 
 
 def format_money(cents: int | None, currency: str = "USD") -> str:
-    """1500, "USD" -> "$15.00"; a currency without a symbol here -> "15.00 CHF"."""
-    amount = f"{(cents or 0) / 100:,.2f}"
+    """1500, "USD" -> "$15.00"; -3500 -> "-$35.00" (a refund, a payout's deduction); a
+    currency without a symbol here -> "15.00 CHF"."""
+    cents = cents or 0
+    sign = "-" if cents < 0 else ""
+    amount = f"{abs(cents) / 100:,.2f}"
     symbol = SYMBOLS.get(currency)
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
 
 
 def price_label(item: Priced) -> str:

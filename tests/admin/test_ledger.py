@@ -210,7 +210,7 @@ def test_the_page_its_fragment_and_links(app, client, login_as, make_user, monke
     assert "The ledger balances" in text
     assert f'href="/orders/{s.refunded_order_id}">Order {s.refunded_order}' in text
     assert f"Payout #{s.payout_id}" in text and f"q={s.payout_txn}&amp;filter=" in text
-    assert "$22.50" in text and "$-35.00" in text  # Beta's payout, the buyer's USD total
+    assert "$22.50" in text and "-$35.00" in text  # Beta's payout, the buyer's USD total
     # The payout's link finds it on the payouts page, whatever its status.
     payouts_page = client.get(f"/admin/payouts?q={s.payout_txn}&filter=")
     assert f"#{s.payout_id}" in payouts_page.text and "BARC-1" in payouts_page.text
