@@ -82,12 +82,15 @@ def prepare(tmp: Path, n: int, analyze: bool) -> tuple[dict[str, str], list[str]
 class Server:
     """gunicorn (sync workers, as `make serve`) in its own process group."""
 
-    def __init__(self, env: dict[str, str], workers: int):
+    def __init__(
+        self, env: dict[str, str], workers: int, root: Path = ROOT, bin_dir: Path | None = None
+    ):
+        """The app of the checkout ``root`` with the gunicorn of ``bin_dir`` (this venv's)."""
         self.port = free_port()
         inherited = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "FLASK_DEBUG"}}
         self.process = subprocess.Popen(
             [
-                str(Path(sys.executable).parent / "gunicorn"),
+                str((bin_dir or Path(sys.executable).parent) / "gunicorn"),
                 "--workers",
                 str(workers),
                 "--bind",
@@ -96,7 +99,7 @@ class Server:
                 "warning",
                 "wsgi:app",
             ],
-            cwd=ROOT,
+            cwd=root,
             env={**inherited, **env},
             start_new_session=True,
         )
