@@ -248,8 +248,9 @@ def product_panel(product_id: int, viewer: Any, page: int) -> ReviewPanel:
     summary = rating_summary(product_id)
     pages = max(1, -(-summary.count // REVIEWS_PER_PAGE))
     page = min(max(1, page), pages)
-    items = (
-        list(
+    items: list[Review] = []
+    if summary.count:
+        items = list(
             db.session.scalars(
                 select(Review)
                 .where(Review.product_id == product_id, Review.status == S.PUBLISHED)
@@ -259,9 +260,6 @@ def product_panel(product_id: int, viewer: Any, page: int) -> ReviewPanel:
                 .offset((page - 1) * REVIEWS_PER_PAGE)
             )
         )
-        if summary.count
-        else []
-    )
     panel = ReviewPanel(product_id, summary, Page(items, page, pages, summary.count))
     if not getattr(viewer, "is_authenticated", False):
         panel.refusal = "Log in to review this product (buyers only)."

@@ -71,7 +71,7 @@ from app.search.backend import (
 from app.search.documents import RATING_BUCKETS
 from app.search.models import SearchCard, SearchCategory, SearchCell, SearchDocument, SearchWord
 
-CONFIG = "english"  # also spelled out in _DOCUMENT
+CONFIG = "english"
 BATCH = 1000
 # Nearest neighbours fetched by trigram distance, then ordered by category and popularity.
 SIMILAR_CANDIDATES = 3
@@ -92,25 +92,28 @@ SORT_COLUMNS = {
     "rating": ("rating", True),
     "popular": ("popularity", True),
 }
+# A document's columns and the values written to them; a row is rewritten only if one changed.
+_VECTOR = f"strip(to_tsvector('{CONFIG}', {{}}))"
+_DOCUMENT_VALUES = {
+    "product_id": ":id",
+    "cell": ":cell",
+    "tsv": _VECTOR.format(":title || ' ' || :keywords || ' ' || :body"),
+    "title_tsv": _VECTOR.format(":title"),
+    "keywords_tsv": _VECTOR.format(":keywords"),
+    "price": ":price",
+    "rating": ":rating",
+    "popularity": ":popularity",
+    "published": ":published",
+}
+_UPDATED = [column for column in _DOCUMENT_VALUES if column != "product_id"]
 _DOCUMENT = text(
-    """
-    INSERT INTO search_documents (product_id, cell, tsv, title_tsv, keywords_tsv, price,
-        rating, popularity, published)
-    VALUES (:id, :cell,
-        strip(to_tsvector('english', :title || ' ' || :keywords || ' ' || :body)),
-        strip(to_tsvector('english', :title)), strip(to_tsvector('english', :keywords)),
-        :price, :rating, :popularity, :published)
-    ON CONFLICT (product_id) DO UPDATE SET cell = EXCLUDED.cell, tsv = EXCLUDED.tsv,
-        title_tsv = EXCLUDED.title_tsv, keywords_tsv = EXCLUDED.keywords_tsv,
-        price = EXCLUDED.price, rating = EXCLUDED.rating, popularity = EXCLUDED.popularity,
-        published = EXCLUDED.published
-    WHERE (search_documents.cell, search_documents.tsv, search_documents.title_tsv,
-            search_documents.keywords_tsv, search_documents.price, search_documents.rating,
-            search_documents.popularity, search_documents.published)
-        IS DISTINCT FROM (EXCLUDED.cell, EXCLUDED.tsv, EXCLUDED.title_tsv,
-            EXCLUDED.keywords_tsv, EXCLUDED.price, EXCLUDED.rating, EXCLUDED.popularity,
-            EXCLUDED.published)
-    """
+    f"""
+    INSERT INTO search_documents ({", ".join(_DOCUMENT_VALUES)})
+    VALUES ({", ".join(_DOCUMENT_VALUES.values())})
+    ON CONFLICT (product_id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATED)}
+    WHERE ({", ".join(f"search_documents.{c}" for c in _UPDATED)})
+        IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _UPDATED)})
+    """  # noqa: S608 - the column names and the config are this module's constants
 )
 _CARD = text(
     """
@@ -154,11 +157,14 @@ _CELL_COLUMNS = [
 
 @dataclass(frozen=True)
 class _Words:
-    """A query's searchable words as tsquery text: all of them (``match``) and each one
-    (``each``, the last with its prefix)."""
+    """A query's searchable words as tsquery text, each one (the last with its prefix)."""
 
-    match: str
     each: tuple[str, ...]
+
+    @property
+    def match(self) -> str:
+        """All of them."""
+        return " & ".join(f"({q})" for q in self.each)
 
 
 def _cell_key(document: Document) -> tuple[Any, ...]:
@@ -316,10 +322,7 @@ class PostgresBackend:
         each = tuple(q for q in db.session.execute(select(*parts)).one() if q)
         if not each:
             return None
-        return _Words(
-            match=" & ".join(f"({q})" for q in each),
-            each=each,
-        )
+        return _Words(each)
 
     def search(self, params: SearchParams) -> SearchResult:
         if self._cache is None:
