@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from app.accounts.models import User
 from app.accounts.permissions import Permission, has_permission
@@ -146,15 +146,17 @@ def get_version(actor: Any, product_id: int, version_id: int) -> ProductVersion:
     return version
 
 
+# Built once (every product page reads it): building a select costs more than running this one.
+_VERSIONS_OF = (
+    select(ProductVersion)
+    .where(ProductVersion.product_id == bindparam("product_id"))
+    .order_by(ProductVersion.created_at.desc(), ProductVersion.id.desc())
+)
+
+
 def versions_of(product: Product) -> list[ProductVersion]:
     """Newest first."""
-    return list(
-        db.session.scalars(
-            select(ProductVersion)
-            .where(ProductVersion.product_id == product.id)
-            .order_by(ProductVersion.created_at.desc(), ProductVersion.id.desc())
-        )
-    )
+    return list(db.session.scalars(_VERSIONS_OF, {"product_id": product.id}))
 
 
 def current_version(product: Product) -> ProductVersion | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.accounts.models import User
@@ -173,14 +173,16 @@ class RatingSummary:
         ]
 
 
+# Built once (every product page reads it): building a select costs more than running this one.
+_STAR_COUNTS = (
+    select(Review.stars, func.count())
+    .where(Review.product_id == bindparam("product_id"), Review.status == S.PUBLISHED)
+    .group_by(Review.stars)
+)
+
+
 def rating_summary(product_id: int) -> RatingSummary:
-    counts = dict(
-        db.session.execute(
-            select(Review.stars, func.count())
-            .where(Review.product_id == product_id, Review.status == S.PUBLISHED)
-            .group_by(Review.stars)
-        ).all()
-    )
+    counts = dict(db.session.execute(_STAR_COUNTS, {"product_id": product_id}).all())
     histogram = {stars: int(counts.get(stars, 0)) for stars in range(5, 0, -1)}
     count = sum(histogram.values())
     average = sum(s * n for s, n in histogram.items()) / count if count else 0.0

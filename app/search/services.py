@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from redis.exceptions import RedisError
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Category, Product, ProductStatus
@@ -139,24 +139,32 @@ def search_page(params: SearchParams, settled: bool) -> SearchPage:
     return SearchPage(result, record_search(result) if settled else None)
 
 
+# Built once, run with bound values: on a product page, building this select and its cache
+# key cost more than running it (the same goes for the search log's insert below).
+_SIMILAR_CARDS = (
+    select(
+        *(getattr(Product, name) for name in CARD_COLUMNS),
+        VendorProfile.store_name,
+        Category.name.label("category_name"),
+    )
+    .join(SimilarProduct, SimilarProduct.similar_id == Product.id)
+    .outerjoin(VendorProfile, VendorProfile.id == Product.vendor_id)
+    .outerjoin(Category, Category.id == Product.category_id)
+    .where(
+        SimilarProduct.product_id == bindparam("product_id"),
+        Product.status == ProductStatus.APPROVED,
+    )
+    .order_by(SimilarProduct.position)
+    .limit(bindparam("limit"))
+)
+
+
 def more_like_this(product_id: int, limit: int = 6) -> list[Hit]:
     """The products similar to ``product_id`` worked out when it was indexed, as result cards,
     best first; products no longer on sale are left out. [] if none are known."""
     # The card's columns only: loading four products, their stores and categories through
     # the ORM cost more than the rest of a product page's queries together.
-    rows = db.session.execute(
-        select(
-            *(getattr(Product, name) for name in CARD_COLUMNS),
-            VendorProfile.store_name,
-            Category.name.label("category_name"),
-        )
-        .join(SimilarProduct, SimilarProduct.similar_id == Product.id)
-        .outerjoin(VendorProfile, VendorProfile.id == Product.vendor_id)
-        .outerjoin(Category, Category.id == Product.category_id)
-        .where(SimilarProduct.product_id == product_id, Product.status == ProductStatus.APPROVED)
-        .order_by(SimilarProduct.position)
-        .limit(limit)
-    ).all()
+    rows = db.session.execute(_SIMILAR_CARDS, {"product_id": product_id, "limit": limit}).all()
     return [
         Hit.from_card(card(row, row.store_name, row.category_name), position)
         for position, row in enumerate(rows, start=1)
@@ -164,6 +172,9 @@ def more_like_this(product_id: int, limit: int = 6) -> list[Hit]:
 
 
 # Analytics ------------------------------------------------------------------------------
+
+
+_LOG_SEARCH = insert(SearchQuery.__table__).returning(SearchQuery.__table__.c.id)
 
 
 def record_search(result: SearchResult) -> int | None:
@@ -176,15 +187,16 @@ def record_search(result: SearchResult) -> int | None:
     params = result.params
     if not params.q or result.unavailable or params.page > 1:
         return None
-    entry = SearchQuery(
-        query=params.q,
-        result_count=result.total,
-        filters=params.active_filters(),
-        sort=params.sort,
-    )
-    db.session.add(entry)
-    db.session.flush()  # the id now: after the commit, reading it back would cost a query
-    return entry.id
+    # The id now (for the click links): after the commit, reading it back would cost a query.
+    return db.session.execute(
+        _LOG_SEARCH,
+        {
+            "query": params.q,
+            "result_count": result.total,
+            "filters": params.active_filters(),
+            "sort": params.sort,
+        },
+    ).scalar_one()
 
 
 def record_click(

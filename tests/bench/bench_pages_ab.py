@@ -1,8 +1,8 @@
 """Pages against a baseline checkout, interleaved: server CPU per request, this tree / baseline.
 
-Run: .venv/bin/python tests/bench/bench_pages_ab.py BASELINE [--size 10000] [--rounds 5]
-BASELINE is another checkout of this repository with its own venv, e.g.
-    git worktree add /tmp/base <commit> && make -C /tmp/base install-test
+Run: .venv/bin/python tests/bench/bench_pages_ab.py BASELINE [--this CHECKOUT] [--size 10000]
+BASELINE (and CHECKOUT, this tree by default) is a checkout of this repository with its own venv,
+e.g.  git worktree add /tmp/base <commit> && make -C /tmp/base install-test
 Each checkout seeds its own database with its own code (its tests/bench/bench_pages.py
 ``prepare``: the schemas differ), then both gunicorn servers run side by side and are driven in
 turns, page by page and round by round, the order swapped every round. This machine's speed
@@ -54,6 +54,7 @@ def prepare_side(root: Path, tmp: Path, n: int) -> tuple[dict[str, str], list[st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("baseline", type=Path, help="a checkout with its own .venv")
+    parser.add_argument("--this", type=Path, default=ROOT, help="the checkout measured")
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--connections", type=int, default=16)
@@ -62,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.rounds * args.connections * args.requests > args.size:
         parser.error("product_unseen needs more products than --size")
-    sides = {"this": ROOT, "baseline": args.baseline.resolve()}
+    sides = {"this": args.this.resolve(), "baseline": args.baseline.resolve()}
     with tempfile.TemporaryDirectory(prefix="bench-pages-ab-") as tmp:
         prepared = {
             name: prepare_side(root, Path(tmp) / name, args.size) for name, root in sides.items()
