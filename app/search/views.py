@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_login import login_required
@@ -11,7 +13,7 @@ from app.accounts.permissions import Permission, permission_required
 from app.extensions import db, limiter
 from app.htmx import is_fragment_request, render
 from app.search import services
-from app.search.backend import SORTS
+from app.search.backend import SORTS, Hit
 from app.timeutil import utcnow
 
 bp = Blueprint("search", __name__)
@@ -39,7 +41,13 @@ def search_GET():
     if fragment and request.headers.get("HX-Target") == "header-suggest":
         params = services.parse_params(request.args, per_page=SUGGESTIONS)
         found = services.search_page(params, settled=False)
-        return render("search/search.html", "header_suggest", result=found.result, params=params)
+        return render(
+            "search/search.html",
+            "header_suggest",
+            result=found.result,
+            params=params,
+            clicks=click_links(found.result.hits, None, params.q),
+        )
     params = services.parse_params(request.args)
     typing = fragment and request.headers.get("HX-Trigger") in TYPING
     found = services.search_page(params, settled=not typing)
@@ -48,11 +56,23 @@ def search_GET():
         "search/search.html",
         "search_results",
         result=found.result,
-        query_id=found.query_id,
-        typed=params.q if typing else None,
+        clicks=click_links(found.result.hits, found.query_id, params.q if typing else None),
         params=params,
         sorts=SORTS,
     )
+
+
+def click_links(hits: Iterable[Hit], query_id: int | None, typed: str | None) -> dict[int, str]:
+    """Each hit's link through ``click_GET``: its position, and this search's id or (results
+    shown while typing, not logged yet) the typed query. url_for builds each path; the shared
+    part of the query string is encoded once: url_for encoding it for every hit cost a results
+    page more than the rest of its hits' markup."""
+    shared = urlencode({k: v for k, v in (("qid", query_id), ("q", typed)) if v})
+    tail = f"&{shared}" if shared else ""
+    return {
+        hit.id: f"{url_for('search.click_GET', product_id=hit.id)}?pos={hit.position}{tail}"
+        for hit in hits
+    }
 
 
 @bp.get("/search/click/<id:product_id>")

@@ -97,6 +97,48 @@ def test_click_is_recorded_and_never_redirects_off_site(app, client, make_produc
         )
 
 
+@pytest.mark.parametrize("typed", [None, "", "slack & co", "日本語 🤖 a+b=c?#", "x" * 200])
+@pytest.mark.parametrize("query_id", [None, 1, 2**31 - 1])
+def test_click_links_are_the_links_url_for_builds(app, query_id, typed):
+    """click_links encodes the shared query string once per page: the plain reference is
+    url_for with every argument, compared as path and parsed query."""
+    from dataclasses import replace
+    from urllib.parse import parse_qs, urlsplit
+
+    from flask import url_for
+
+    from app.search.backend import Hit
+    from app.search.views import click_links
+
+    hit = Hit(1, "s", "t", "", "n8n_workflow", "free", 0, None, None, "USD", 0.0, 0, "v", "c")
+    hits = [replace(hit, id=n, position=p) for n, p in ((7, 1), (2**31 - 1, 2), (12, 20))]
+    with app.test_request_context("/search"):
+        links = click_links(hits, query_id, typed)
+        assert list(links) == [h.id for h in hits]
+        for h in hits:
+            reference = url_for(
+                "search.click_GET", product_id=h.id, pos=h.position, qid=query_id, q=typed or None
+            )
+            ours, theirs = urlsplit(links[h.id]), urlsplit(reference)
+            assert ours.path == theirs.path
+            assert parse_qs(ours.query) == parse_qs(theirs.query)
+
+
+def test_a_settled_results_link_records_its_search_and_position(app, client, make_product):
+    product_id = make_product("Invoice chaser")
+    body = client.get("/search?q=invoice").get_data(as_text=True)
+    link = re.search(r'href="(/search/click/[^"]+)"', body).group(1).replace("&amp;", "&")
+    assert client.get(link).status_code == 303
+    with app.app_context():
+        click = db.session.scalar(select(SearchClick))
+        query_id = db.session.scalar(select(SearchQuery.id))
+        assert (click.product_id, click.search_query_id, click.position) == (
+            product_id,
+            query_id,
+            1,
+        )
+
+
 def test_click_on_hidden_product_is_404(client, make_product):
     hidden = make_product("Draft thing", status="draft", index=False)
     assert client.get(f"/search/click/{hidden}").status_code == 404
