@@ -102,16 +102,15 @@ def test_click_is_recorded_and_never_redirects_off_site(app, client, make_produc
 def test_click_links_are_the_links_url_for_builds(app, query_id, typed):
     """click_links encodes the shared query string once per page: the plain reference is
     url_for with every argument, compared as path and parsed query."""
-    from dataclasses import replace
+    from types import SimpleNamespace
     from urllib.parse import parse_qs, urlsplit
 
     from flask import url_for
 
-    from app.search.backend import Hit
     from app.search.views import click_links
 
-    hit = Hit(1, "s", "t", "", "n8n_workflow", "free", 0, None, None, "USD", 0.0, 0, "v", "c")
-    hits = [replace(hit, id=n, position=p) for n, p in ((7, 1), (2**31 - 1, 2), (12, 20))]
+    # A link reads a hit's id and position only.
+    hits = [SimpleNamespace(id=n, position=p) for n, p in ((7, 1), (2**31 - 1, 2), (12, 20))]
     with app.test_request_context("/search"):
         links = click_links(hits, query_id, typed)
         assert list(links) == [h.id for h in hits]
