@@ -1,6 +1,7 @@
 """Pages against a baseline checkout, interleaved: server CPU per request, this tree / baseline.
 
 Run: .venv/bin/python tests/bench/bench_pages_ab.py BASELINE [--this CHECKOUT] [--size 10000]
+     [--pages about,search]
 BASELINE (and CHECKOUT, this tree by default) is a checkout of this repository with its own venv,
 e.g.  git worktree add /tmp/base <commit> && make -C /tmp/base install-test
 Each checkout seeds its own database with its own code (its tests/bench/bench_pages.py
@@ -60,6 +61,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--requests", type=int, default=100, help="per connection, page, round")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--pages", help="comma-separated pages to compare (default: all)")
     args = parser.parse_args()
     if args.rounds * args.connections * args.requests > args.size:
         parser.error("product_unseen needs more products than --size")
@@ -75,10 +77,15 @@ def main() -> None:
         try:
             for server in servers.values():
                 server.wait_ready()
-            targets = {name: routes(prepared[name][1]) for name in sides}
+            targets = routes_all = {name: routes(prepared[name][1]) for name in sides}
+            if args.pages:
+                keep = args.pages.split(",")
+                if unknown := set(keep) - set(targets["this"]):
+                    parser.error(f"unknown pages: {', '.join(sorted(unknown))}")
+                targets = {name: {p: targets[name][p] for p in keep} for name in sides}
             for name, server in servers.items():
                 for page, path in targets[name].items():
-                    warm = targets[name]["product"] if page == "product_unseen" else path
+                    warm = routes_all[name]["product"] if page == "product_unseen" else path
                     drive(server.port, warm, args.connections, args.requests)
             cpu: dict[tuple[str, str], list[float]] = {}
             for round_number in range(1, args.rounds + 1):
