@@ -55,6 +55,7 @@ def register_extensions(app: Flask) -> None:
     from app.search import init_app as init_search
     from app.security import configure_logging
     from app.storage import init_app as init_storage
+    from app.urls import init_app as init_urls
 
     configure_logging(app)
     init_outages(app)
@@ -83,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     init_redis_guard(app)
     init_payments(app)
     init_search(app)
+    init_urls(app)
 
     from app.accounts.models import User
 

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, make_response, redirect, render_templa
 from flask_login import login_required
 from markupsafe import Markup
 
+from app import urls
 from app.accounts.permissions import Permission, permission_required
 from app.extensions import db, limiter
 from app.htmx import is_fragment_request, render
@@ -76,7 +77,7 @@ def click_links(hits: Iterable[Hit], query_id: int | None, typed: str | None) ->
     shared = urlencode({k: v for k, v in (("qid", query_id), ("q", typed)) if v})
     tail = f"&{shared}" if shared else ""
     return {
-        hit.id: f"{url_for('search.click_GET', product_id=hit.id)}?pos={hit.position}{tail}"
+        hit.id: f"{urls.url_for('search.click_GET', product_id=hit.id)}?pos={hit.position}{tail}"
         for hit in hits
     }
 
