@@ -71,8 +71,13 @@ def test_what_it_does_not_remember_goes_to_flask(app):
         urls.url_for("no.such_endpoint")
 
 
-def test_templates_use_it(app):
-    assert app.jinja_env.globals["url_for"] is urls.url_for
+def test_templates_use_their_apps_memory(app):
+    cached = app.extensions["url_cache"]
+    cached.cache_clear()
+    with app.test_request_context("/", base_url="http://localhost/shop/"):
+        html = app.jinja_env.from_string("{{ url_for('core.home') }} {{ url_for('core.home') }}")
+        assert html.render() == "/shop/ /shop/"
+    assert (cached.cache_info().misses, cached.cache_info().hits) == (1, 1)
 
 
 def test_the_app_has_nothing_that_makes_a_url_depend_on_more_than_its_key(app):
