@@ -55,7 +55,7 @@ def search_GET():
     found = services.search_page(params, settled=not typing)
     db.session.commit()
     # Rendered on its own, then placed: included in the page, every piece of the results
-    # passed up through each enclosing block's generator, a third of the page's rendering.
+    # passed up through each enclosing block's generator: a quarter of the page's rendering.
     results = Markup(  # noqa: S704 - a template's output, escaped as it was rendered
         render_template(
             "search/_results.html",
