@@ -30,8 +30,3 @@ def redirect_to(location: str, status: int = 303) -> Response:
         response.headers["HX-Redirect"] = location
         return response
     return redirect(location, code=status)
-
-
-def add_vary(response: Response) -> Response:
-    response.vary.add("HX-Request")
-    return response
