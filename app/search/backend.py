@@ -10,8 +10,9 @@ A search cluster (OpenSearch, Elasticsearch) would be a third class with the sam
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -179,10 +180,19 @@ class SearchResult(Page):
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     suggestion: str | None = None
     unavailable: bool = False  # the index is being rebuilt
+    # Set on a result the backend keeps (see ``to_keep``): the same token for as long as it
+    # hands out this result, so the page renders it once (app/search/views.py).
+    token: str | None = None
 
     @property
     def hits(self) -> list[Hit]:
         return self.items
+
+
+def to_keep(result: SearchResult) -> SearchResult:
+    """``result`` with a token of its own, for a backend to keep and hand out again until
+    the index changes: a new answer is a new token, so nothing rendered from it outlives it."""
+    return replace(result, token=secrets.token_hex(8))
 
 
 @dataclass

@@ -67,6 +67,7 @@ from app.search.backend import (
     SearchResult,
     facet_values,
     page_bounds,
+    to_keep,
 )
 from app.search.documents import RATING_BUCKETS
 from app.search.models import SearchCard, SearchCategory, SearchCell, SearchDocument, SearchWord
@@ -331,7 +332,7 @@ class PostgresBackend:
         with self._lock:
             result = self._cache.get(key)
         if result is None:
-            result = self._search(params)
+            result = to_keep(self._search(params))
             with self._lock:
                 self._cache[key] = result
         return result  # shared between threads: read, never changed, by its users

@@ -8,6 +8,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -34,6 +35,7 @@ from app.search.backend import (
 )
 from app.search.documents import CARD_COLUMNS, card, product_document
 from app.search.models import SearchClick, SearchQuery, SimilarProduct
+from app.timeutil import utcnow
 from app.vendors.models import VendorProfile
 
 log = logging.getLogger(__name__)
@@ -127,16 +129,12 @@ def search(params: SearchParams) -> SearchResult:
     return SearchResult(items=[], page=1, pages=1, total=0, params=params, unavailable=True)
 
 
-@dataclass
-class SearchPage:
-    result: SearchResult
-    query_id: int | None
-
-
-def search_page(params: SearchParams, settled: bool) -> SearchPage:
+def search_page(params: SearchParams, settled: bool) -> SearchResult:
     """Search, and log the search when it is settled (see record_search). The caller commits."""
     result = search(params)
-    return SearchPage(result, record_search(result) if settled else None)
+    if settled:
+        record_search(result)
+    return result
 
 
 # Built once, run with bound values: on a product page, building this select and its cache
@@ -175,22 +173,29 @@ def more_like_this(product_id: int, limit: int = 6) -> list[Hit]:
 
 
 # Built once, and a table insert: an ORM object and its flush cost nearly three times as much.
-_SEARCHES = SearchQuery.__table__
-_LOG_SEARCH = insert(_SEARCHES).returning(_SEARCHES.c.id)
+_LOG_SEARCH = insert(SearchQuery.__table__)
+# A click on a settled search's results counts for the latest logged search of its text
+# within this time (the same visitor's, as a rule; the reports group by text in any case).
+CLICK_WINDOW = timedelta(hours=1)
+_LATEST_SEARCH = (
+    select(SearchQuery)
+    .where(SearchQuery.query == bindparam("query"), SearchQuery.created_at >= bindparam("since"))
+    .order_by(SearchQuery.id.desc())
+    .limit(1)
+)
 
 
-def record_search(result: SearchResult) -> int | None:
-    """Log a search (normalised text, result count, filters) and return its id, for the click
-    links; None for empty queries, later pages and an unavailable index. The caller commits.
+def record_search(result: SearchResult) -> None:
+    """Log a search (normalised text, result count, filters); not empty queries, later pages
+    or an unavailable index. The caller commits.
 
     Call it for settled searches only: a submitted form, a filter or sort change, a page
     loaded from a link; not each as-you-type request (a click logs those, see record_click).
     """
     params = result.params
     if not params.q or result.unavailable or params.page > 1:
-        return None
-    # The id now (for the click links): after the commit, reading it back would cost a query.
-    return db.session.execute(
+        return
+    db.session.execute(
         _LOG_SEARCH,
         {
             "query": params.q,
@@ -198,28 +203,33 @@ def record_search(result: SearchResult) -> int | None:
             "filters": params.active_filters(),
             "sort": params.sort,
         },
-    ).scalar_one()
+    )
 
 
-def record_click(
-    product_id: int, query_id: int | None, position: int | None, typed: str | None = None
-) -> str:
+def record_click(product_id: int, position: int | None, query: str | None, typed: bool) -> str:
     """Record a result click and return the product's slug; raise NotFound if not public.
 
-    A click from as-you-type results (no logged search yet) carries the query it came from:
-    that search is settled now, and logged with the click. The caller commits."""
+    The link carries the query its results came from, the same for every visitor (a results
+    page is rendered once and shared). A click on a settled search's results counts for the
+    latest logged search of that text (CLICK_WINDOW); as-you-type results were not logged,
+    so that search is settled now and logged with the click. The caller commits."""
     product = db.session.get(Product, product_id) if 0 < product_id <= MAX_DB_INT else None
     if product is None or product.status != ProductStatus.APPROVED:
         raise NotFound()
-    query = db.session.get(SearchQuery, query_id) if query_id else None
-    if query is None and typed:
-        query = SearchQuery(query=normalise_query(typed), result_count=1, filters={})
-        db.session.add(query)
+    text = normalise_query(query)
+    logged: SearchQuery | None = None
+    if text and typed:
+        logged = SearchQuery(query=text, result_count=1, filters={})
+        db.session.add(logged)
         db.session.flush()
+    elif text:
+        logged = db.session.scalar(
+            _LATEST_SEARCH, {"query": text, "since": utcnow() - CLICK_WINDOW}
+        )
     db.session.add(
         SearchClick(
             product_id=product.id,
-            search_query_id=query.id if query is not None else None,
+            search_query_id=logged.id if logged is not None else None,
             position=min(position, 10_000) if position else None,
         )
     )

@@ -12,10 +12,11 @@ from markupsafe import Markup
 
 from app import urls
 from app.accounts.permissions import Permission, permission_required
+from app.cache import cached
 from app.extensions import db, limiter
 from app.htmx import is_fragment_request, render
 from app.search import services
-from app.search.backend import SORTS, Hit
+from app.search.backend import SORTS, Hit, SearchResult
 from app.timeutil import utcnow
 
 bp = Blueprint("search", __name__)
@@ -42,39 +43,52 @@ def search_GET():
     fragment = is_fragment_request()
     if fragment and request.headers.get("HX-Target") == "header-suggest":
         params = services.parse_params(request.args, per_page=SUGGESTIONS)
-        found = services.search_page(params, settled=False)
+        result = services.search_page(params, settled=False)
         return render(
             "search/search.html",
             "header_suggest",
-            result=found.result,
+            result=result,
             params=params,
-            clicks=click_links(found.result.hits, None, params.q),
+            clicks=click_links(result.hits, params.q, typed=True),
         )
     params = services.parse_params(request.args)
     typing = fragment and request.headers.get("HX-Trigger") in TYPING
-    found = services.search_page(params, settled=not typing)
+    result = services.search_page(params, settled=not typing)
     db.session.commit()
-    # Rendered on its own, then placed: included in the page, every piece of the results
-    # passed up through each enclosing block's generator: a quarter of the page's rendering.
-    results = Markup(  # noqa: S704 - a template's output, escaped as it was rendered
-        render_template(
-            "search/_results.html",
-            result=found.result,
-            clicks=click_links(found.result.hits, found.query_id, params.q if typing else None),
-            params=params,
-        )
-    )
+    results = results_fragment(result, typing)
     if fragment:
         return make_response(results)
     return render("search/search.html", None, results=results, params=params, sorts=SORTS)
 
 
-def click_links(hits: Iterable[Hit], query_id: int | None, typed: str | None) -> dict[int, str]:
-    """Each hit's link through ``click_GET``: its position, and this search's id or (results
-    shown while typing, not logged yet) the typed query. url_for builds each path; the shared
-    part of the query string is encoded once: url_for encoding it for every hit cost a results
+def results_fragment(result: SearchResult, typing: bool) -> Markup:
+    """The results block (facets, hits, pagination): the same for every visitor, so a result
+    the backend keeps (``result.token``) is rendered once, into the fragment cache.
+
+    Rendered on its own, then placed: included in the page, every piece of it passed up
+    through each enclosing block's generator, a quarter of the page's rendering."""
+
+    def build() -> Markup:
+        return Markup(  # noqa: S704 - a template's output, escaped as it was rendered
+            render_template(
+                "search/_results.html",
+                result=result,
+                clicks=click_links(result.hits, result.params.q, typed=typing),
+                params=result.params,
+            )
+        )
+
+    if result.token is None or result.unavailable:
+        return build()
+    return cached(f"search-results:{result.token}:{int(typing)}", build)
+
+
+def click_links(hits: Iterable[Hit], query: str, typed: bool) -> dict[int, str]:
+    """Each hit's link through ``click_GET``: its position and the query (``typed`` for
+    as-you-type results, which were not logged). url_for builds each path; the shared part
+    of the query string is encoded once: url_for encoding it for every hit cost a results
     page more than the rest of its hits' markup."""
-    shared = urlencode({k: v for k, v in (("qid", query_id), ("q", typed)) if v})
+    shared = urlencode([("q", query), *([("typed", "1")] if typed else [])]) if query else ""
     tail = f"&{shared}" if shared else ""
     return {
         hit.id: f"{urls.url_for('search.click_GET', product_id=hit.id)}?pos={hit.position}{tail}"
@@ -87,9 +101,9 @@ def click_links(hits: Iterable[Hit], query_id: int | None, typed: str | None) ->
 def click_GET(product_id: int):
     slug = services.record_click(
         product_id,
-        services.db_int(request.args.get("qid")),
         services.db_int(request.args.get("pos")),
-        typed=request.args.get("q"),
+        query=request.args.get("q"),
+        typed=request.args.get("typed") == "1",
     )
     db.session.commit()
     # The target is built from the product, never taken from the request: no open redirect.

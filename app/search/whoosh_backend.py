@@ -52,6 +52,7 @@ from app.search.backend import (
     SearchResult,
     facet_values,
     page_bounds,
+    to_keep,
 )
 from app.search.documents import RATING_BUCKETS
 
@@ -375,7 +376,7 @@ class WhooshBackend:
         and never changed by their users."""
         entry = self._current()
         key = ("result", params.cache_key(), params.per_page)
-        return self._cached(entry, key, lambda: self._search(entry, params))
+        return self._cached(entry, key, lambda: to_keep(self._search(entry, params)))
 
     def _search(self, entry: _Open, params: SearchParams) -> SearchResult:
         everything = self._all_docs(entry)

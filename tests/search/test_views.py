@@ -82,9 +82,7 @@ def test_click_is_recorded_and_never_redirects_off_site(app, client, make_produc
     client.get("/search?q=invoice")
     with app.app_context():
         query_id = db.session.scalar(select(SearchQuery.id))
-    response = client.get(
-        f"/search/click/{product_id}?qid={query_id}&pos=1&next=https://evil.example/"
-    )
+    response = client.get(f"/search/click/{product_id}?q=invoice&pos=1&next=https://evil.example/")
     assert response.status_code == 303
     location = response.headers["Location"]
     assert location.startswith("/") and "evil" not in location and "product-" in location
@@ -97,9 +95,9 @@ def test_click_is_recorded_and_never_redirects_off_site(app, client, make_produc
         )
 
 
-@pytest.mark.parametrize("typed", [None, "", "slack & co", "日本語 🤖 a+b=c?#", "x" * 200])
-@pytest.mark.parametrize("query_id", [None, 1, 2**31 - 1])
-def test_click_links_are_the_links_url_for_builds(app, query_id, typed):
+@pytest.mark.parametrize("query", ["", "slack & co", "日本語 🤖 a+b=c?#", "x" * 200])
+@pytest.mark.parametrize("typed", [False, True])
+def test_click_links_are_the_links_url_for_builds(app, query, typed):
     """click_links encodes the shared query string once per page: the plain reference is
     url_for with every argument, compared as path and parsed query."""
     from types import SimpleNamespace
@@ -112,11 +110,15 @@ def test_click_links_are_the_links_url_for_builds(app, query_id, typed):
     # A link reads a hit's id and position only.
     hits = [SimpleNamespace(id=n, position=p) for n, p in ((7, 1), (2**31 - 1, 2), (12, 20))]
     with app.test_request_context("/search"):
-        links = click_links(hits, query_id, typed)
+        links = click_links(hits, query, typed)
         assert list(links) == [h.id for h in hits]
         for h in hits:
             reference = url_for(
-                "search.click_GET", product_id=h.id, pos=h.position, qid=query_id, q=typed or None
+                "search.click_GET",
+                product_id=h.id,
+                pos=h.position,
+                q=query or None,
+                typed="1" if typed and query else None,
             )
             ours, theirs = urlsplit(links[h.id]), urlsplit(reference)
             assert ours.path == theirs.path
@@ -136,6 +138,44 @@ def test_a_settled_results_link_records_its_search_and_position(app, client, mak
             query_id,
             1,
         )
+
+
+def test_a_settled_click_counts_for_the_latest_search_of_its_text(app, client, make_product):
+    from datetime import timedelta
+
+    from app.search.services import CLICK_WINDOW
+    from app.timeutil import utcnow
+
+    product_id = make_product("Invoice chaser")
+    for _ in range(2):
+        client.get("/search?q=invoice")
+    client.get("/search?q=chaser")
+    with app.app_context():
+        ids = dict(
+            db.session.execute(select(SearchQuery.id, SearchQuery.query).order_by(SearchQuery.id))
+            .tuples()
+            .all()
+        )
+    latest = max(i for i, q in ids.items() if q == "invoice")
+    # Page 2 is not logged; its clicks count for the search it continues.
+    assert client.get(f"/search/click/{product_id}?pos=21&q=Invoice").status_code == 303
+    with app.app_context():
+        old = db.session.get(SearchQuery, latest)
+        old.created_at = utcnow() - CLICK_WINDOW - timedelta(minutes=1)
+        db.session.commit()
+    # Only the older "invoice" search is left in the window.
+    client.get(f"/search/click/{product_id}?pos=1&q=invoice")
+    with app.app_context():
+        for row in db.session.scalars(select(SearchQuery)):
+            row.created_at = utcnow() - CLICK_WINDOW - timedelta(minutes=1)
+        db.session.commit()
+    client.get(f"/search/click/{product_id}?pos=1&q=invoice")  # none left: not attributed
+    with app.app_context():
+        clicks = db.session.execute(
+            select(SearchClick.search_query_id, SearchClick.position).order_by(SearchClick.id)
+        ).all()
+        assert [tuple(c) for c in clicks] == [(latest, 21), (min(ids), 1), (None, 1)]
+        assert db.session.scalar(select(func.count(SearchQuery.id))) == 3  # none logged
 
 
 def test_click_on_hidden_product_is_404(client, make_product):
@@ -184,18 +224,56 @@ def test_reindex_command_rebuilds_the_index(app, client, make_product, backend):
     assert "1 result for" in client.get("/search?q=two").get_data(as_text=True)
 
 
-def test_every_search_renders_its_own_click_links(app, client, make_product):
+def test_a_kept_result_is_rendered_once_for_every_visitor(
+    app, client, make_product, backend, monkeypatch
+):
+    from flask import template_rendered
+
+    if backend.name == "postgres":  # it keeps answers for SEARCH_REFRESH_SECONDS (0 in tests)
+        from app.search.postgres_backend import PostgresBackend
+
+        monkeypatch.setitem(app.extensions, "search", PostgresBackend(refresh_seconds=60))
     make_product("Invoice chaser")
-    first = client.get("/search?q=invoice").get_data(as_text=True)
-    second = client.get("/search?q=invoice").get_data(as_text=True)
-    ids = [re.search(r"qid=(\d+)", body).group(1) for body in (first, second)]
-    with app.app_context():
-        logged = [
-            str(q.id) for q in db.session.scalars(select(SearchQuery).order_by(SearchQuery.id))
-        ]
-    assert ids == logged and ids[0] != ids[1]
-    make_product("Invoice reminder")  # indexed: the next search sees it at once
-    assert "Invoice reminder" in client.get("/search?q=invoice").get_data(as_text=True)
+    rendered = []
+
+    def note(_app, template, context):
+        rendered.append(template.name)
+
+    with template_rendered.connected_to(note, app):
+        first = client.get("/search?q=invoice").get_data(as_text=True)
+        second = client.get("/search?q=invoice").get_data(as_text=True)
+        typing = {**HX, "HX-Trigger": "search-q", "HX-Target": "search_results"}
+        typed = client.get("/search?q=invoice", headers=typing).get_data(as_text=True)
+        assert rendered.count("search/_results.html") == 2  # settled once, as-you-type once
+        assert first == second and "typed=1" not in first and "typed=1" in typed
+        # Both searches are logged all the same.
+        with app.app_context():
+            assert db.session.scalar(select(func.count(SearchQuery.id))) == 2
+        make_product("Invoice reminder")  # indexed: a new answer, rendered anew
+        third = client.get("/search?q=invoice").get_data(as_text=True)
+        assert "Invoice reminder" in third and rendered.count("search/_results.html") == 3
+
+
+def test_a_result_the_backend_does_not_keep_is_rendered_every_time(
+    app, client, make_product, monkeypatch
+):
+    from dataclasses import replace
+
+    from flask import template_rendered
+
+    make_product("Invoice chaser")
+    backend = app.extensions["search"]
+    keeping = backend.search
+    monkeypatch.setattr(backend, "search", lambda params: replace(keeping(params), token=None))
+    rendered = []
+
+    def note(_app, template, context):
+        rendered.append(template.name)
+
+    with template_rendered.connected_to(note, app):
+        for _ in range(2):
+            assert "Invoice chaser" in client.get("/search?q=invoice").get_data(as_text=True)
+    assert rendered.count("search/_results.html") == 2
 
 
 def test_description_words_are_found(client, make_product):
@@ -272,7 +350,14 @@ def test_search_and_clicks_are_rate_limited(client, make_product):
 
 @pytest.mark.parametrize(
     "query",
-    ["qid=999999999999999999999&pos=1", "pos=999999999999999999999", "qid=-5&pos=-1", "qid=x"],
+    [
+        "q=never+searched&pos=1",
+        "pos=999999999999999999999",
+        "q=&pos=-1",
+        "typed=x",
+        "q=" + "x" * 5000,
+        "q=%00%1b&typed=0",
+    ],
 )
 def test_out_of_range_click_values_count_as_absent(app, client, make_product, query):
     product_id = make_product("Invoice chaser")
