@@ -27,9 +27,11 @@ class SearchQuery(db.Model):
     """One search as typed (normalised), with its result count and filters."""
 
     __tablename__ = "search_queries"
+    # A click finds the latest search of its text (services.record_click) in one index step.
+    __table_args__ = (Index("ix_search_queries_query_created_at", "query", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    query: Mapped[str] = mapped_column(String(200), index=True)
+    query: Mapped[str] = mapped_column(String(200))
     result_count: Mapped[int] = mapped_column(Integer, default=0)
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     sort: Mapped[str] = mapped_column(String(20), default="relevance")

@@ -180,7 +180,7 @@ CLICK_WINDOW = timedelta(hours=1)
 _LATEST_SEARCH = (
     select(SearchQuery)
     .where(SearchQuery.query == bindparam("query"), SearchQuery.created_at >= bindparam("since"))
-    .order_by(SearchQuery.id.desc())
+    .order_by(SearchQuery.created_at.desc(), SearchQuery.id.desc())
     .limit(1)
 )
 
