@@ -1,5 +1,6 @@
-"""Cached pages follow the catalog: a commit that changed listings, categories, tags or stores
-bumps the catalog version (app/cache.py). Registered from create_app, not at import."""
+"""Cached pages follow the catalog: a commit that changed listings, categories, tags, stores,
+versions or reviews bumps the catalog version (app/cache.py). Registered from create_app, not
+at import."""
 
 from __future__ import annotations
 
@@ -13,14 +14,17 @@ from sqlalchemy.orm import Session
 from app.assets.models import ProductVersion
 from app.cache import bump_catalog_version
 from app.catalog.models import Category, Product, Tag
+from app.reviews.models import Review, ReviewReply
 from app.vendors.models import VendorProfile
 
 # Counters move on every page view; cached pages may show them up to a minute late.
 STAT_COLUMNS = frozenset(
     {"view_count", "sales_count", "popularity", "rating_avg", "rating_count", "updated_at"}
 )
-# A product page shows its current version's preview and the version history.
-CATALOG_TYPES = (Product, Category, Tag, VendorProfile, ProductVersion)
+# A product page shows its current version's preview and the version history, and to
+# anonymous visitors a cached page of its published reviews with their replies (any review
+# written counts: they are few beside the page views).
+CATALOG_TYPES = (Product, Category, Tag, VendorProfile, ProductVersion, Review, ReviewReply)
 _CHANGED = "catalog_changed"
 
 

@@ -38,7 +38,7 @@ from app.forms import options, page_number
 from app.htmx import redirect_to, render
 from app.images import InvalidImage
 from app.money import format_money, price_label
-from app.reviews.services import product_panel
+from app.reviews.services import panel_html
 from app.sorting import LIST_SORTS
 from app.storage import send_stored
 from app.timeutil import utcnow
@@ -68,10 +68,8 @@ def _template_globals(state: Any) -> None:
 @bp.get("/products/<slug>")
 def product_GET(slug: str):
     page = pages.product_page(slug)
-    # The reviews are per viewer (their own review, what they may do): never in the cache.
-    reviews = product_panel(
-        page.product.id, current_user, page_number({"page": request.args.get("reviews", "1")})
-    )
+    number = page_number({"page": request.args.get("reviews", "1")})
+    reviews = panel_html(page.product, page.store, current_user, number)
     response = render(
         "catalog/product.html",
         "reviews",

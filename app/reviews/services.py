@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from flask import render_template
+from markupsafe import Markup
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.accounts.models import User
 from app.accounts.permissions import Permission, has_permission
+from app.cache import cached
 from app.catalog.models import Product, ProductStatus
 from app.commerce.models import OrderLine
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -281,6 +284,23 @@ def product_panel(product_id: int, viewer: Any, page: int) -> ReviewPanel:
             )
         )
     return panel
+
+
+def panel_html(product: Any, store: Any, viewer: Any, page: int) -> Markup:
+    """The product page's reviews panel for ``viewer``, rendered: ``product`` and ``store``
+    are the page's head and store link (catalog/pages.py). Anonymous viewers all see the
+    same panel, so theirs is built once per page of reviews and catalog version (a commit
+    that writes a review or a reply bumps the version: catalog/listeners.py); a signed-in
+    viewer's is built for them (their own review, their reports, the vendor's reply links)."""
+
+    def build() -> Markup:
+        panel = product_panel(product.id, viewer, page)
+        html = render_template("reviews/_panel.html", reviews=panel, product=product, store=store)
+        return Markup(html)  # noqa: S704 - a rendered template, escaped by Jinja
+
+    if getattr(viewer, "is_authenticated", False):
+        return build()
+    return cached(f"reviews:{product.id}:{page}", build)
 
 
 def my_reviews(user: User) -> list[Review]:

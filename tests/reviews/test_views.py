@@ -318,3 +318,46 @@ def test_the_vendor_sees_the_reviews_of_its_products_only(app, client, make_user
     assert "Held one" not in page and "Someone else's" not in page
     unanswered = _text(client.get("/vendor/reviews?show=unanswered"))
     assert "Open one" in unanswered and "Answered one" not in unanswered
+
+
+def test_anonymous_visitors_share_a_cached_panel_that_follows_every_review_change(
+    app, client, make_user
+):
+    product_id = create_product(app, make_user)
+    slug = slug_of(app, product_id)
+    buyer = make_buyer(app, make_user, product_id)
+    review_id = insert_review(app, buyer.id, product_id, title="First impressions")
+    assert "First impressions" in _text(client.get(f"/products/{slug}"))
+    # A write that goes round the ORM's session (so bumps nothing) shows the cache at work:
+    # anonymous visitors keep the panel they were given; a signed-in viewer's is built anew.
+    with app.app_context():
+        db.session.execute(
+            Review.__table__.update().where(Review.id == review_id).values(title="Second thoughts")
+        )
+        db.session.commit()
+    assert "First impressions" in _text(client.get(f"/products/{slug}"))
+    signed_in = app.test_client()
+    login(signed_in, make_user("customer"))
+    assert "Second thoughts" in _text(signed_in.get(f"/products/{slug}"))
+
+    # Every review change made through the services reaches anonymous visitors at once.
+    writer = app.test_client()
+    login(writer, make_buyer(app, make_user, product_id))
+    assert _review(writer, product_id, slug, title="A later review").status_code == 303
+    page = _text(client.get(f"/products/{slug}"))
+    assert "A later review" in page and "Second thoughts" in page and "2 reviews" in page
+
+    admin = app.test_client()
+    login(admin, make_user("admin"))
+    hide = f"/admin/reviews/{review_id}/hide"
+    assert _post(admin, hide, f"/admin/reviews/{review_id}", reason="Off topic").status_code == 303
+    page = _text(client.get(f"/products/{slug}"))
+    assert "Second thoughts" not in page and "1 review" in page
+
+    vendor = app.test_client()
+    login(vendor, vendor_of(app, product_id))
+    with app.app_context():
+        later = db.session.scalar(select(Review.id).where(Review.title == "A later review"))
+    reply = f"/reviews/{later}/reply"
+    assert _post(vendor, reply, reply, body="Thank you for the kind words.").status_code == 303
+    assert "Thank you for the kind words." in _text(client.get(f"/products/{slug}"))
