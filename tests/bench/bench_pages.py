@@ -3,9 +3,11 @@
 Run: .venv/bin/python tests/bench/bench_pages.py [--sizes 10000,100000] [--workers N (cores)]
 Seeds a fresh SQLite database in a temporary folder (bulk inserts, tests/bench/_data.py),
 builds the search index, starts gunicorn on a free loopback port (APP_ENV=production, no Redis),
-then drives 16 keep-alive client connections against the home page, product pages (random,
-and not yet seen: uncached), category pages, search and /about (a static template through the
-same stack: the floor), in rounds: each round runs every page right after a floor run, and a
+then drives 16 keep-alive client connections against the home page, product pages (random
+over the whole catalog, at 10k mostly cache misses; ``product_hot``: random over 100 of them,
+as real traffic crowds onto a few pages, mostly hits; and not yet seen: every one a miss),
+category pages, search and /about (a static template through the same stack: the floor),
+in rounds: each round runs every page right after a floor run, and a
 page's share of the floor is the median over the rounds of its throughput against that floor
 run (this machine's speed drifts within seconds). Prints `name: value unit` lines: p50/p95
 latency, throughput (the median round), the share of the floor with its range, and the
@@ -40,6 +42,7 @@ from bench_search import NOUNS, SERVICES, VERBS, pct  # noqa: E402
 from tests.support.services import free_port  # noqa: E402
 
 P95_TARGET_MS = 50.0
+HOT_PRODUCTS = 100  # product_hot: the few pages most visits go to
 FLOOR_SHARE_TARGET = 40.0
 
 
@@ -208,10 +211,12 @@ def routes(slugs: list[str]) -> dict[str, Callable[[random.Random], str]]:
     # Products no client has asked for yet: every page a cache miss (the warm-up draws at
     # random instead; main() refuses runs that need more of them than the catalog has).
     deck = iter(random.Random(0).sample(slugs, len(slugs)))
+    hot = slugs[:HOT_PRODUCTS]
     return {
         "about": lambda rnd: "/about",
         "home": lambda rnd: "/",
         "product": lambda rnd: f"/products/{rnd.choice(slugs)}",
+        "product_hot": lambda rnd: f"/products/{rnd.choice(hot)}",
         "product_unseen": lambda rnd: f"/products/{next(deck)}",
         "category": lambda rnd: f"/categories/{rnd.choice(categories)}",
         "search": lambda rnd: f"/search?q={rnd.choice(words)}",
