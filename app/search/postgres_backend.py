@@ -248,11 +248,16 @@ class PostgresBackend:
                 cells = self._cells_for(keys - cells.keys())
             names = {slug: name for d in batch for slug, name in d["category_names"].items()}
             if names:  # sorted: concurrent writers lock rows in the same order
+                # Rewritten only when renamed: every batch names the same few categories, and
+                # each update would leave a dead row for every search's facet lookup to skip.
+                upsert = insert(SearchCategory)
                 db.session.execute(
-                    insert(SearchCategory)
-                    .values([{"slug": s, "name": names[s]} for s in sorted(names)])
-                    .on_conflict_do_update(
-                        index_elements=["slug"], set_={"name": insert(SearchCategory).excluded.name}
+                    upsert.values(
+                        [{"slug": s, "name": names[s]} for s in sorted(names)]
+                    ).on_conflict_do_update(
+                        index_elements=["slug"],
+                        set_={"name": upsert.excluded.name},
+                        where=SearchCategory.name.is_distinct_from(upsert.excluded.name),
                     )
                 )
             batch = sorted(batch, key=lambda d: d["id"])
@@ -313,14 +318,23 @@ class PostgresBackend:
 
         Each word is its own ``plainto_tsquery`` (a word PostgreSQL splits, "foo_bar",
         needs all its parts: the stripped vectors keep no positions for a phrase), the last
-        one also as a prefix while typing. Words only reach PostgreSQL as bound values."""
-        parts = []
-        for position, word in enumerate(words):
-            query = func.plainto_tsquery(CONFIG, word)
-            if position == len(words) - 1 and len(word) >= MIN_PREFIX and _ALNUM.match(word):
-                query = query.op("||")(func.to_tsquery(CONFIG, f"{word}:*"))
-            parts.append(cast(query, db.Text))
-        each = tuple(q for q in db.session.execute(select(*parts)).one() if q)
+        one also as a prefix while typing: the prefix alone when it is the same lexeme's
+        (``'invoic':*`` covers ``'invoic'``; the planner, estimating ``a | a:*`` as two
+        words, would guess twice the rows and scan the table where the index is faster).
+        Words only reach PostgreSQL as bound values."""
+        parts = [cast(func.plainto_tsquery(CONFIG, word), db.Text) for word in words]
+        last = words[-1]
+        typing = len(last) >= MIN_PREFIX and bool(_ALNUM.match(last))
+        if typing:
+            parts.append(cast(func.to_tsquery(CONFIG, f"{last}:*"), db.Text))
+        found = list(db.session.execute(select(*parts)).one())
+        if typing:
+            prefix, plain = found.pop(), found[-1]
+            if prefix and prefix == f"{plain}:*":
+                found[-1] = prefix
+            elif prefix:
+                found[-1] = f"({plain}) | {prefix}" if plain else prefix
+        each = tuple(q for q in found if q)
         if not each:
             return None
         return _Words(each)
@@ -354,10 +368,13 @@ class PostgresBackend:
             narrowed = bool(params.active_filters())
             wanted = literal(chosen, ARRAY(Integer))
 
-            def where(c: Any) -> ColumnElement[bool]:
-                return and_(matched(c), c.cell == any_(wanted)) if narrowed else matched(c)
+            def cells(c: Any) -> ColumnElement[bool]:
+                return c.cell == any_(wanted) if narrowed else true()
 
-            ids = self._order(params, words, where, start, end, total)
+            def where(c: Any) -> ColumnElement[bool]:
+                return and_(matched(c), cells(c)) if narrowed else matched(c)
+
+            ids = self._order(params, words, where, cells, start, end, total)
             cards = _lookup(SearchCard.product_id, SearchCard.card, ids)
             # A product deleted between the two reads is left out, not an error.
             hits = [
@@ -382,11 +399,13 @@ class PostgresBackend:
         params: SearchParams,
         words: _Words | None,
         where: Where,
+        cells: Where,
         start: int,
         end: int,
         total: int,
     ) -> list[int]:
-        """The ids of results ``start`` to ``end`` (of ``total``) in the order asked for."""
+        """The ids of results ``start`` to ``end`` (of ``total``) in the order asked for:
+        those passing ``where`` (the words and the filters), ``cells`` being the filters."""
         if not (params.ranked and words):
             name = params.sort if params.sort in SORT_COLUMNS else "newest"
             keys = [SORT_COLUMNS[name], *TIES]
@@ -404,10 +423,12 @@ class PostgresBackend:
             order = [score.desc(), *(_key_of(key)(T.c) for key in TIES)]
             query = select(T.c.product_id).where(where(T.c)).order_by(*order)
             return list(db.session.scalars(query.offset(start).limit(end - start)))
-        # Every row of a group scores the same: popularity orders it.
+        # Every row of a group scores the same: popularity orders it. A group with each word
+        # in the title or the keywords matches the whole text too: only the filters are added
+        # (the whole text's index, read as well, would cost more than the group's own).
         ids: list[int] = []
-        for group in groups:
-            in_group = functools.partial(_both, where, group)
+        for group, in_fields in groups:
+            in_group = functools.partial(_both, cells if in_fields else where, group)
             ids += _walk(in_group, TIES, 0, end - len(ids), True, total)
             if len(ids) >= end:
                 break
@@ -558,9 +579,11 @@ def _walk_head(where: Where, order: list[Any], offset: int, limit: int) -> list[
     )
 
 
-def _score_groups(each: tuple[str, ...]) -> list[Where] | None:
+def _score_groups(each: tuple[str, ...]) -> list[tuple[Where, bool]] | None:
     """Conditions splitting a match into rows of equal score, best first (None beyond
-    SCORED_WORDS words). A word scores its best field: title, else keywords, else body."""
+    SCORED_WORDS words), each with whether it puts every word in the title or keywords (so
+    implies the match: ``tsv`` holds their lexemes too). A word scores its best field:
+    title, else keywords, else body."""
     if len(each) > SCORED_WORDS:
         return None
 
@@ -577,11 +600,14 @@ def _score_groups(each: tuple[str, ...]) -> list[Where] | None:
     for fields in itertools.product(FIELD_WEIGHTS, repeat=len(each)):
         by_score.setdefault(sum(FIELD_WEIGHTS[f] for f in fields), []).append(fields)
     return [
-        lambda c, combos=by_score[score]: or_(
-            *(
-                and_(*(tier(c, q, f) for q, f in zip(each, fields, strict=True)))
-                for fields in combos
-            )
+        (
+            lambda c, combos=by_score[score]: or_(
+                *(
+                    and_(*(tier(c, q, f) for q, f in zip(each, fields, strict=True)))
+                    for fields in combos
+                )
+            ),
+            all("body" not in fields for fields in by_score[score]),
         )
         for score in sorted(by_score, reverse=True)
     ]
