@@ -328,12 +328,11 @@ class PostgresBackend:
         if typing:
             parts.append(cast(func.to_tsquery(CONFIG, f"{last}:*"), db.Text))
         found = list(db.session.execute(select(*parts)).one())
-        if typing:
-            prefix, plain = found.pop(), found[-1]
-            if prefix and prefix == f"{plain}:*":
-                found[-1] = prefix
-            elif prefix:
-                found[-1] = f"({plain}) | {prefix}" if plain else prefix
+        prefix = found.pop() if typing else None
+        if prefix:
+            plain = found[-1]
+            covered = not plain or prefix == f"{plain}:*"
+            found[-1] = prefix if covered else f"({plain}) | {prefix}"
         each = tuple(q for q in found if q)
         if not each:
             return None
@@ -372,7 +371,7 @@ class PostgresBackend:
                 return c.cell == any_(wanted) if narrowed else true()
 
             def where(c: Any) -> ColumnElement[bool]:
-                return and_(matched(c), cells(c)) if narrowed else matched(c)
+                return and_(matched(c), cells(c))  # (and_ drops a true())
 
             ids = self._order(params, words, where, cells, start, end, total)
             cards = _lookup(SearchCard.product_id, SearchCard.card, ids)
