@@ -317,7 +317,6 @@ def bench(backend_name: str, n: int, rounds: int, pg_url: str, reuse: bool = Fal
                 # The tables as autovacuum would have left them by now (this machine's
                 # PostgreSQL runs without it): statistics, and the dead rows of the rebuild
                 # gone (the products too: the similar-products lookup joins them).
-                db.session.commit()
                 with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                     c.execute(db.text("VACUUM ANALYZE"))
 
